@@ -1,0 +1,4 @@
+"""Dagster side of fundflow: definitions, assets, checks, jobs, schedules, sensors, resources.
+
+Thin by design: each asset calls into warehouse/, dbt, expectations/, ml/ or reports/.
+"""

@@ -1,0 +1,199 @@
+"""``fundflow``: the operator's command line (generate demo data, refresh, open the UI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from warehouse.settings import PROJECT_ROOT, Settings, load_settings
+
+app = typer.Typer(help="fundflow: customer fund-flow and key-account warehouse.", no_args_is_help=True)
+console = Console()
+
+_DAGSTER_YAML = """\
+# Written by `fundflow`; edit freely. Runs started by `make run` and by the UI share this instance.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # Every step that opens the DuckDB warehouse runs in the pool `duckdb_warehouse_writer`:
+    # one at a time, so overlapping runs queue instead of failing on DuckDB's file lock.
+    default_limit: 1
+"""
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Point Dagster at an instance under FUNDFLOW_HOME so the CLI and the UI share run history."""
+    dagster_home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(_DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    return dagster_home
+
+
+def demo_data_present(settings: Settings) -> bool:
+    return (settings.landing_dir / "crm" / "customers.csv").exists()
+
+
+@app.command()
+def generate(
+    customers: Annotated[int | None, typer.Option(help="Number of demo customers (default FUNDFLOW_DEMO_CUSTOMERS).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed; the same seed gives the same bytes.")] = None,
+    months: Annotated[int, typer.Option(help="Months of history to generate.")] = 24,
+    force: Annotated[bool, typer.Option(help="Replace existing landing files.")] = False,
+    if_absent: Annotated[bool, typer.Option("--if-absent", help="Do nothing when demo data exists.")] = False,
+) -> None:
+    """Generate the multi-channel demo data into FUNDFLOW_HOME/landing (truth into truth/)."""
+    from warehouse.synthetic import generate as generate_demo
+
+    settings = load_settings()
+    if demo_data_present(settings):
+        if if_absent:
+            console.print(f"Demo data already in {settings.landing_dir}; not regenerating.")
+            return
+        if not force:
+            console.print(f"[red]{settings.landing_dir} already holds data; pass --force to replace it.[/red]")
+            raise typer.Exit(1)
+        shutil.rmtree(settings.landing_dir)
+        shutil.rmtree(settings.truth_dir, ignore_errors=True)
+    settings.ensure_dirs()
+    customers = customers or settings.demo_customers
+    seed = settings.demo_seed if seed is None else seed
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        summary = generate_demo(
+            settings.landing_dir, settings.truth_dir, customers=customers, seed=seed, months=months, progress=report
+        )
+    console.print(
+        f"Generated {customers:,} customers (seed {seed}) into {settings.landing_dir} in {summary.seconds:.1f}s"
+    )
+
+
+def _run_full_refresh(settings: Settings):
+    import dagster as dg
+
+    from orchestration.definitions import defs as load_definitions
+
+    prepare_dagster_home(settings)
+    definitions = load_definitions()
+    job = definitions.resolve_job_def("full_refresh")
+    instance = dg.DagsterInstance.get()
+    run_id = str(uuid.uuid4())
+    steps = len(job.graph.node_defs)
+    outcome: dict = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
+        except BaseException as error:  # surfaced in the main thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=execute, name="full_refresh")
+    with _progress() as progress:
+        task = progress.add_task("full refresh (steps)", total=steps)
+        worker.start()
+        while worker.is_alive():
+            worker.join(timeout=1.0)
+            done = _finished_steps(instance, run_id)
+            progress.update(task, completed=min(done, steps))
+        progress.update(task, completed=_finished_steps(instance, run_id))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"], instance, run_id
+
+
+def _finished_steps(instance, run_id: str) -> int:
+    import dagster as dg
+
+    try:
+        records = instance.get_records_for_run(
+            run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+        ).records
+    except Exception:  # the run may not be stored yet
+        return 0
+    return len(records)
+
+
+@app.command()
+def refresh() -> None:
+    """Run the full refresh job in process: landing → dbt → gates → ML → serving → report."""
+    settings = load_settings()
+    if not demo_data_present(settings) and not any(settings.landing_dir.glob("*/*")):
+        console.print(f"[red]No landing files under {settings.landing_dir}. Run `fundflow generate` first.[/red]")
+        raise typer.Exit(1)
+    started = time.monotonic()
+    result, instance, run_id = _run_full_refresh(settings)
+    seconds = time.monotonic() - started
+    from orchestration.run_summary import summarize_run
+
+    summary = summarize_run(instance, run_id, settings)
+    _print_summary(summary, settings, seconds, result.success)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary, settings: Settings, seconds: float, success: bool) -> None:
+    table = Table(title="Rows per layer")
+    table.add_column("layer")
+    table.add_column("tables", justify="right")
+    table.add_column("rows", justify="right")
+    for layer, (tables, rows) in summary.rows_per_layer.items():
+        table.add_row(layer, str(tables), f"{rows:,}")
+    console.print(table)
+    console.print(
+        f"Checks: [green]{summary.checks_passed} passed[/green], "
+        f"[{'red' if summary.checks_failed else 'green'}]{summary.checks_failed} failed[/]"
+    )
+    for name in summary.failed_checks:
+        console.print(f"  [red]failed:[/red] {name}")
+    console.print(f"Warehouse:    {settings.warehouse_path}")
+    console.print(f"Serving copy: {settings.serving_path} (Parquet in {settings.parquet_dir})")
+    console.print(f"Report:       {settings.reports_dir / 'refresh_summary.html'}")
+    verdict = "[green]succeeded[/green]" if success else "[red]FAILED[/red]"
+    console.print(f"Full refresh {verdict} in {seconds:.0f}s.")
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the Dagster webserver.")] = 3000,
+) -> None:
+    """Start `dagster dev` (webserver + daemon) on the same definitions and warehouse."""
+    settings = load_settings()
+    settings.ensure_dirs()
+    prepare_dagster_home(settings)
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+    console.print(f"Dagster UI on http://{host}:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Definitions autoloaded by ``dg.load_defs``: one module per kind of definition."""

@@ -1,0 +1,79 @@
+"""Landing assets: every delivered file → ``raw.*`` (text + lineage), rejects → quality."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from warehouse.landing import SOURCES, ensure_landing_tables, load_source
+
+LANDING_REJECTS_KEY = dg.AssetKey(["quality", "landing_rejects"])
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+@dg.multi_asset(
+    name="landing",
+    specs=[
+        dg.AssetSpec(
+            raw_key(spec.table),
+            description=f"{spec.description} Every delivered line as text, from "
+            f"landing/{spec.channel}/{spec.pattern}, with _source_file/_source_line/_loaded_at.",
+            group_name="raw",
+            kinds={"duckdb", "python"},
+            skippable=True,
+            metadata={"channel": spec.channel, "file_pattern": spec.pattern, "encoding": spec.encoding},
+        )
+        for spec in SOURCES
+    ]
+    + [
+        dg.AssetSpec(
+            LANDING_REJECTS_KEY,
+            description="Lines that could not be split into their channel's fields, with the reason.",
+            group_name="raw",
+            kinds={"duckdb"},
+            skippable=True,
+        )
+    ],
+    can_subset=True,
+    pool=WAREHOUSE_WRITER_POOL,
+)
+def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    selected = context.selected_asset_keys
+    settings = warehouse.settings
+    rejected_total = 0
+    with warehouse.connect() as con:
+        ensure_landing_tables(con)
+        for spec in SOURCES:
+            key = raw_key(spec.table)
+            if key not in selected:
+                continue
+            load = load_source(con, spec, settings.landing_dir)
+            rejected_total += load.rejected
+            context.log.info("%s: %d rows from %d files, %d rejected", spec.table, load.rows, len(load.files), load.rejected)
+            preview = con.sql(f"select * exclude (_loaded_at) from raw.{spec.table} limit 5").df()
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "dagster/row_count": load.rows,
+                    "files": len(load.files),
+                    "rejected_lines": load.rejected,
+                    "bytes": sum(f.size_bytes for f in load.files),
+                    "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(empty)"),
+                },
+            )
+        if LANDING_REJECTS_KEY in selected:
+            total = con.sql("select count(*) from quality.landing_rejects").fetchone()[0]
+            by_reason = con.sql(
+                "select source_table, reason, count(*) as lines from quality.landing_rejects "
+                "group by all order by lines desc limit 20"
+            ).df()
+            yield dg.MaterializeResult(
+                asset_key=LANDING_REJECTS_KEY,
+                metadata={
+                    "dagster/row_count": total,
+                    "by_reason": dg.MetadataValue.md(by_reason.to_markdown(index=False) if len(by_reason) else "(none)"),
+                },
+            )

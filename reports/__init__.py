@@ -1,0 +1,1 @@
+"""HTML reports and action lists, built from the published serving copy (never the warehouse)."""

@@ -1,0 +1,104 @@
+"""Every setting fundflow reads, in one place.
+
+Settings come from ``FUNDFLOW_*`` environment variables; paths default to ``./data`` under the
+current directory. Everything else (Dagster resources, dbt's profile, the CLI) receives a
+``Settings`` instance or the environment this module exports, so a path is never spelled twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_path: Path
+    reporting_currency: str
+    timezone: str
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    demo_seed: int
+    demo_customers: int
+    serving_versions_kept: int
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.home / "truth"
+
+    @property
+    def serving_dir(self) -> Path:
+        return self.home / "serving"
+
+    @property
+    def serving_path(self) -> Path:
+        return self.serving_dir / "marts.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.serving_dir / "parquet"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def quality_dir(self) -> Path:
+        return self.home / "quality"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.landing_dir, self.serving_dir, self.reports_dir, self.models_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment dbt's profiles.yml reads; absolute so dbt's working directory does not matter."""
+        return {
+            "FUNDFLOW_HOME": str(self.home),
+            "FUNDFLOW_WAREHOUSE_PATH": str(self.warehouse_path),
+            "FUNDFLOW_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "FUNDFLOW_DUCKDB_THREADS": str(self.duckdb_threads),
+            "FUNDFLOW_REPORTING_CURRENCY": self.reporting_currency,
+        }
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(f"FUNDFLOW_{name}", "").strip()
+    return value or default
+
+
+def load_settings() -> Settings:
+    home = Path(_env("HOME", "data")).expanduser().resolve()
+    warehouse = Path(_env("WAREHOUSE_PATH", str(home / "warehouse.duckdb"))).expanduser().resolve()
+    return Settings(
+        home=home,
+        warehouse_path=warehouse,
+        reporting_currency=_env("REPORTING_CURRENCY", "CNY").upper(),
+        timezone=_env("TIMEZONE", "Asia/Shanghai"),
+        duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_threads=int(_env("DUCKDB_THREADS", str(os.cpu_count() or 2))),
+        demo_seed=int(_env("DEMO_SEED", "42")),
+        demo_customers=int(_env("DEMO_CUSTOMERS", "3000")),
+        serving_versions_kept=int(_env("SERVING_VERSIONS_KEPT", "3")),
+    )
+
+
+def export_dbt_env(settings: Settings) -> None:
+    """Expose the resolved settings to child processes (dbt reads them in profiles.yml).
+
+    dagster-dbt starts dbt with this process's environment, so the absolute paths resolved here
+    are what dbt sees, wherever it is started from.
+    """
+    os.environ.update(settings.dbt_env())
