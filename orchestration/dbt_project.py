@@ -7,13 +7,14 @@ newer than the manifest (a few seconds, and only after an edit).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from warehouse.settings import DBT_PROJECT_DIR, export_dbt_env, load_settings
+from warehouse.settings import DBT_PROJECT_DIR, load_settings
 
 _DBT_SOURCES = ("models", "macros", "seeds", "snapshots", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -40,10 +41,10 @@ def ensure_manifest(project: DbtProject) -> Path:
         [str(dbt), "parse", "--quiet", "--project-dir", str(project.project_dir),
          "--profiles-dir", str(project.profiles_dir)],
         check=True,
+        env={**os.environ, **load_settings().dbt_env()},
     )
     return manifest
 
 
-export_dbt_env(load_settings())
 fundflow_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 ensure_manifest(fundflow_dbt_project)

@@ -14,7 +14,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import fundflow_dbt_project
-from orchestration.defs.resources import WAREHOUSE_WRITER_POOL
+from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from warehouse.settings import export_dbt_env
 
 class FundflowDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
@@ -38,7 +39,9 @@ dbt_translator = FundflowDbtTranslator(settings=DagsterDbtTranslatorSettings(ena
     dagster_dbt_translator=dbt_translator,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def fundflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def fundflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # dbt runs as a child process and inherits this environment: its profile reads these paths.
+    export_dbt_env(warehouse.settings)
     # Row counts are not fetched through dbt's adapter here: that would open the DuckDB file from
     # this process while the dbt subprocess holds it. Publishing records them instead.
     yield from dbt.cli(["build"], context=context).stream()

@@ -53,7 +53,7 @@ def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             load = load_source(con, spec, settings.landing_dir)
             rejected_total += load.rejected
             context.log.info("%s: %d rows from %d files, %d rejected", spec.table, load.rows, len(load.files), load.rejected)
-            preview = con.sql(f"select * exclude (_loaded_at) from raw.{spec.table} limit 5").df()
+            preview = con.execute(f"select * exclude (_loaded_at) from raw.{spec.table} limit 5").df()
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
@@ -65,8 +65,8 @@ def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 },
             )
         if LANDING_REJECTS_KEY in selected:
-            total = con.sql("select count(*) from quality.landing_rejects").fetchone()[0]
-            by_reason = con.sql(
+            total = con.execute("select count(*) from quality.landing_rejects").fetchone()[0]
+            by_reason = con.execute(
                 "select source_table, reason, count(*) as lines from quality.landing_rejects "
                 "group by all order by lines desc limit 20"
             ).df()
