@@ -19,6 +19,10 @@ import duckdb
 from warehouse.settings import Settings
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
+# The serving file is serving/marts.duckdb, so DuckDB names its catalog "marts"; a schema also
+# named "marts" inside it would make every `marts.x` reference ambiguous. Marts therefore go to
+# the file's default schema, where both `fct_fund_flows` and `marts.fct_fund_flows` resolve.
+_SERVING_SCHEMA = {"marts": "main"}
 _VERSIONS_DIR = "versions"
 
 
@@ -62,11 +66,12 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime
     con.execute(f"attach '{new_db}' as serving_new")
     try:
         for schema, name in tables:
-            con.execute(f"create schema if not exists serving_new.{schema}")
-            con.execute(f"create table serving_new.{schema}.{name} as select * from {schema}.{name}")
-            rows = con.execute(f"select count(*) from serving_new.{schema}.{name}").fetchone()[0]
+            target = f"serving_new.{_SERVING_SCHEMA.get(schema, schema)}.{name}"
+            con.execute(f"create schema if not exists serving_new.{_SERVING_SCHEMA.get(schema, schema)}")
+            con.execute(f"create table {target} as select * from {schema}.{name}")
+            rows = con.execute(f"select count(*) from {target}").fetchone()[0]
             parquet_path = new_parquet / f"{schema}.{name}.parquet"
-            con.execute(f"copy serving_new.{schema}.{name} to '{parquet_path}' (format parquet, compression zstd)")
+            con.execute(f"copy {target} to '{parquet_path}' (format parquet, compression zstd)")
             published.append(PublishedTable(schema, name, rows))
         con.execute("create schema if not exists serving_new.meta")
         con.execute(
