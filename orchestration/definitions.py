@@ -1,10 +1,10 @@
-"""The one Dagster code location: everything under ``orchestration/defs``."""
+"""The one Dagster code location: everything under ``orchestration/defs`` (see [tool.dg])."""
+
+from pathlib import Path
 
 import dagster as dg
-
-import orchestration.defs
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_defs(defs_root=orchestration.defs)
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -1,6 +1,5 @@
 """Resources: the warehouse settings and the dbt CLI, built once from ``warehouse.settings``."""
 
-from __future__ import annotations
 
 import sys
 from collections.abc import Iterator

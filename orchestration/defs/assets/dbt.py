@@ -5,7 +5,6 @@ Keys follow the layer: ``[schema, model]``; dbt sources map onto the landing ass
 ``dbt build`` before the models that depend on it, so nothing downstream runs on bad data.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any

@@ -1,6 +1,5 @@
 """Landing assets: every delivered file → ``raw.*`` (text + lineage), rejects → quality."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -4,7 +4,6 @@ Each result table carries the model version and training time; the fitted artifa
 versioned, under FUNDFLOW_HOME/models; quality figures go to the materialization's metadata.
 """
 
-from __future__ import annotations
 
 from datetime import datetime, timezone
 

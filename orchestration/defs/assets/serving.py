@@ -1,17 +1,17 @@
 """Publish the marts and ML outputs to the read-only serving copy, then build the report."""
 
-from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.assets.dbt import fundflow_dbt_models
+from orchestration.defs.assets import dbt as dbt_layer
 from orchestration.defs.assets.ml import ML_KEYS
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from reports.refresh_summary import build_refresh_summary
 from warehouse.publishing import publish
 
+# Imported as a module, not by name, so the definitions loader does not collect the dbt assets twice.
 MART_KEYS = sorted(
-    (key for key in fundflow_dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string()
+    (key for key in dbt_layer.fundflow_dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string()
 )
 SERVING_KEY = dg.AssetKey(["serving", "marts"])
 

@@ -5,7 +5,6 @@ asset of that table. ``blocking=True`` means Dagster skips every downstream asse
 the check fails, so ML, serving and reports never see data that failed its gate.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 
