@@ -21,3 +21,9 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("FUNDFLOW_DUCKDB_THREADS", "2")
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ARG001 — pytest hook signature
+    import shutil
+
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)

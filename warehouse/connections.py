@@ -38,16 +38,15 @@ def open_duckdb(
     """Open ``path`` with the configured limits; wait out another writer's lock up to a timeout."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    config = {
-        "memory_limit": settings.duckdb_memory_limit,
-        "threads": settings.duckdb_threads,
-        "TimeZone": settings.timezone,
-    }
+    config = {"memory_limit": settings.duckdb_memory_limit, "threads": settings.duckdb_threads}
     deadline = time.monotonic() + lock_timeout_s
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            # Not in `config`: TimeZone needs the ICU extension, which loads only after connect.
+            con.execute(f"set TimeZone = '{settings.timezone}'")
+            return con
         except duckdb.IOException as error:
             if not is_lock_error(error) or time.monotonic() > deadline:
                 raise
