@@ -181,7 +181,6 @@ def load_source(
     """Replace ``raw.<table>`` with every file of this source (a full load)."""
     ensure_landing_tables(con)
     loaded_at = loaded_at or datetime.now(timezone.utc)
-    schema = _raw_schema(spec)
     columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
     con.execute(f"drop table if exists raw.{spec.table}")
     con.execute(
@@ -191,44 +190,64 @@ def load_source(
     con.execute(f"delete from {REJECTS_TABLE} where source_table = ?", [spec.table])
     result = SourceLoad(spec.table)
     reader = _csv_records if spec.file_format == "csv" else _jsonl_records
+    # Rows are buffered across files and inserted in large Arrow batches: one insert per file
+    # costs more than the parsing when a channel delivers hundreds of small daily files.
+    buffer = _RowBuffer(con, spec, loaded_at)
     for path in files_for(spec, landing_dir):
         data = path.read_bytes()
         rel_path = path.relative_to(landing_dir).as_posix()
         rows, rejects = 0, []
-        batch: list[tuple[int, list]] = []
         for number, item in reader(spec, rel_path, data):
             if isinstance(item, _Reject):
                 rejects.append(item)
-                continue
-            batch.append((number, item))
-            if len(batch) >= _CHUNK_ROWS:
-                rows += _insert_rows(con, spec, schema, rel_path, loaded_at, batch)
-                batch = []
-        rows += _insert_rows(con, spec, schema, rel_path, loaded_at, batch)
+            else:
+                buffer.add(rel_path, number, item)
+                rows += 1
         _insert_rejects(con, spec, rel_path, loaded_at, rejects)
-        load = FileLoad(rel_path, len(data), hashlib.sha256(data).hexdigest(), rows, len(rejects))
-        con.execute(
+        result.files.append(FileLoad(rel_path, len(data), hashlib.sha256(data).hexdigest(), rows, len(rejects)))
+    buffer.flush()
+    if result.files:
+        con.executemany(
             f"insert into {LOAD_LOG_TABLE} values (?, ?, ?, ?, ?, ?, 'loaded', ?)",
-            [spec.table, load.path, load.size_bytes, load.sha256, load.rows, load.rejected, loaded_at],
+            [[spec.table, f.path, f.size_bytes, f.sha256, f.rows, f.rejected, loaded_at] for f in result.files],
         )
-        result.files.append(load)
     return result
 
 
-def _insert_rows(con, spec: SourceSpec, schema: pa.Schema, rel_path: str, loaded_at: datetime, batch) -> int:
-    if not batch:
-        return 0
-    columns = list(zip(*(fields for _, fields in batch)))
-    arrays = [pa.array(col, pa.string()) for col in columns]
-    arrays.append(pa.array([rel_path] * len(batch), pa.string()))
-    arrays.append(pa.array([n for n, _ in batch], pa.int32()))
-    arrays.append(pa.array([loaded_at] * len(batch), pa.timestamp("us", tz="UTC")))
-    con.register("landing_chunk", pa.Table.from_arrays(arrays, schema=schema))
-    try:
-        con.execute(f"insert into raw.{spec.table} select * from landing_chunk")
-    finally:
-        con.unregister("landing_chunk")
-    return len(batch)
+class _RowBuffer:
+    """Collects delivered rows column-wise and inserts them into raw.<table> in Arrow batches."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spec: SourceSpec, loaded_at: datetime) -> None:
+        self._con, self._spec, self._loaded_at = con, spec, loaded_at
+        self._schema = _raw_schema(spec)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._fields: list[list] = []
+        self._files: list[str] = []
+        self._lines: list[int] = []
+
+    def add(self, rel_path: str, line: int, fields: list) -> None:
+        self._fields.append(fields)
+        self._files.append(rel_path)
+        self._lines.append(line)
+        if len(self._lines) >= _CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._lines:
+            return
+        count = len(self._lines)
+        arrays = [pa.array(column, pa.string()) for column in zip(*self._fields)]
+        arrays.append(pa.array(self._files, pa.string()))
+        arrays.append(pa.array(self._lines, pa.int32()))
+        arrays.append(pa.array([self._loaded_at] * count, pa.timestamp("us", tz="UTC")))
+        self._con.register("landing_chunk", pa.Table.from_arrays(arrays, schema=self._schema))
+        try:
+            self._con.execute(f"insert into raw.{self._spec.table} select * from landing_chunk")
+        finally:
+            self._con.unregister("landing_chunk")
+        self._reset()
 
 
 def _insert_rejects(con, spec: SourceSpec, rel_path: str, loaded_at: datetime, rejects: list[_Reject]) -> None:
