@@ -72,18 +72,24 @@ def build_refresh_summary(serving_path: Path, out_dir: Path) -> Path:
     con = duckdb.connect(str(serving_path), read_only=True)
     try:
         publication = _query(con, "select * from meta.publication")[0]
-        tables = _query(
-            con,
-            """select table_schema as schema, table_name as name, estimated_size as rows
-               from duckdb_tables() where schema_name in ('marts', 'ml') order by 1, 2""",
-        )
+        tables = [
+            # marts are published into the serving file's default schema (see warehouse.publishing)
+            {"schema": "marts" if schema == "main" else schema, "name": name,
+             "rows": con.execute(f'select count(*) from {schema}."{name}"').fetchone()[0]}
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where schema_name in ('main', 'ml') order by 1, 2"
+            ).fetchall()
+        ]
         kpis = _query(
             con,
             """select count(distinct customer_id) as customers,
                       sum(case when direction = 'in' then amount_cny end) as inflow_cny,
                       sum(case when direction = 'out' then amount_cny end) as outflow_cny,
                       count(*) as flows, min(flow_date) as first_date, max(flow_date) as last_date
-               from marts.fct_fund_flows""",
+               from marts.fct_fund_flows
+               -- income and spending: internal transfers and cross-channel echoes would count twice
+               where not is_internal_transfer and not is_echo""",
         )[0]
         segments = (
             _query(
