@@ -9,4 +9,6 @@ full_refresh_job = dg.define_asset_job(
     description="Load every landing file, rebuild staging → intermediate → marts with dbt (tests as "
     "checks), run the quality gates, retrain the ML assets, publish to serving and build the report.",
     executor_def=dg.in_process_executor,
+    # A full refresh rebuilds incremental models too, so a changed rule reaches all history.
+    config={"ops": {"fundflow_dbt_models": {"config": {"full_refresh": True}}}},
 )

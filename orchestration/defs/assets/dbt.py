@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import fundflow_dbt_project
@@ -33,15 +34,25 @@ class FundflowDbtTranslator(DagsterDbtTranslator):
 dbt_translator = FundflowDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild incremental models (fct_fund_flows) from scratch instead of merging new dates.",
+    )
+
+
 @dbt_assets(
     manifest=fundflow_dbt_project.manifest_path,
     project=fundflow_dbt_project,
     dagster_dbt_translator=dbt_translator,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def fundflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def fundflow_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: DbtBuildConfig
+):
     # dbt runs as a child process and inherits this environment: its profile reads these paths.
     export_dbt_env(warehouse.settings)
     # Row counts are not fetched through dbt's adapter here: that would open the DuckDB file from
     # this process while the dbt subprocess holds it. Publishing records them instead.
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()
