@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ from rich.table import Table
 from warehouse.settings import PROJECT_ROOT, Settings, load_settings
 
 app = typer.Typer(help="fundflow: customer fund-flow and key-account warehouse.", no_args_is_help=True)
-console = Console()
+# Bound to the real stdout: during a refresh, stdout itself is redirected to the run's log file.
+console = Console(file=sys.stdout)
 
 _DAGSTER_YAML = """\
 # Written by `fundflow`; edit freely. Runs started by `make run` and by the UI share this instance.
@@ -32,6 +34,14 @@ concurrency:
     # one at a time, so overlapping runs queue instead of failing on DuckDB's file lock.
     default_limit: 1
 """
+
+
+# The progress bar and the summary are the CLI's output; step-by-step logs stay in the run's
+# event log (visible in the UI). Warnings and errors still print.
+_QUIET_RUN_CONFIG = {
+    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    "ops": {"fundflow_dbt_models": {"config": {"full_refresh": True}}},
+}
 
 
 def _progress() -> Progress:
@@ -111,12 +121,17 @@ def _run_full_refresh(settings: Settings):
 
     def execute() -> None:
         try:
-            outcome["result"] = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
+            outcome["result"] = job.execute_in_process(
+                run_config=_QUIET_RUN_CONFIG, instance=instance, run_id=run_id, raise_on_error=False
+            )
         except BaseException as error:  # surfaced in the main thread below
             outcome["error"] = error
 
     worker = threading.Thread(target=execute, name="full_refresh")
-    with _progress() as progress:
+    # dbt's own console output goes to a log file beside the warehouse, not over the progress bar.
+    log_path = settings.home / "logs" / f"refresh-{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), _progress() as progress:
         task = progress.add_task("full refresh (steps)", total=steps)
         worker.start()
         while worker.is_alive():
@@ -124,6 +139,7 @@ def _run_full_refresh(settings: Settings):
             done = _finished_steps(instance, run_id)
             progress.update(task, completed=min(done, steps))
         progress.update(task, completed=_finished_steps(instance, run_id))
+    console.print(f"Run {run_id}; dbt output in {log_path}")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"], instance, run_id

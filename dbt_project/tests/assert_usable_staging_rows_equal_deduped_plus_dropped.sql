@@ -2,7 +2,7 @@
 -- usable staging rows = deduped rows + sum(duplicate_count).
 
 -- dagster-dbt attaches a singular test with several parents to the model named here.
-{{ config(meta={'dagster': {'ref': {'name': 'int_flows_unioned'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'int_bank__transactions_deduped'}}}) }}
 
 {% set deduped = [
     ('stg_bank__transactions', 'int_bank__transactions_deduped'),

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_project import fundflow_dbt_project
 from warehouse.connections import open_duckdb
@@ -20,15 +21,19 @@ from warehouse.settings import Settings, load_settings
 WAREHOUSE_WRITER_POOL = "duckdb_warehouse_writer"
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """Where the warehouse lives and how to open it (from FUNDFLOW_* settings)."""
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse (``database``) and FUNDFLOW_HOME around it, from FUNDFLOW_* settings.
+
+    Extends dagster-duckdb's resource because its connections are always read-write and give up
+    on a held lock after a few seconds; ours open read-only when asked, set the time zone, and
+    wait out another writer (see ``warehouse.connections``).
+    """
 
     home: str
-    warehouse_path: str
 
     @property
     def settings(self) -> Settings:
-        return replace(load_settings(), home=Path(self.home), warehouse_path=Path(self.warehouse_path))
+        return replace(load_settings(), home=Path(self.home), warehouse_path=Path(self.database))
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -39,13 +44,18 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             con.close()
 
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connect() as con:
+            yield con
+
 
 @dg.definitions
 def resources() -> dg.Definitions:
     settings = load_settings()
     return dg.Definitions(
         resources={
-            "warehouse": WarehouseResource(home=str(settings.home), warehouse_path=str(settings.warehouse_path)),
+            "warehouse": WarehouseResource(home=str(settings.home), database=str(settings.warehouse_path)),
             "dbt": DbtCliResource(
                 project_dir=fundflow_dbt_project,
                 dbt_executable=str(Path(sys.executable).parent / "dbt"),
