@@ -206,7 +206,8 @@ def ui(
     settings.ensure_dirs()
     prepare_dagster_home(settings)
     dagster = Path(sys.executable).parent / "dagster"
-    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", host, "-p", str(port)]
+    workspace = PROJECT_ROOT / "orchestration" / "workspace.yaml"
+    command = [str(dagster), "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
     console.print(f"Dagster UI on http://{host}:{port} (Ctrl-C to stop)")
     raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT))
 
