@@ -8,6 +8,8 @@ current directory. Everything else (Dagster resources, dbt's profile, the CLI) r
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,10 +97,17 @@ def load_settings() -> Settings:
     )
 
 
-def export_dbt_env(settings: Settings) -> None:
-    """Expose the resolved settings to child processes (dbt reads them in profiles.yml).
-
-    dagster-dbt starts dbt with this process's environment, so the absolute paths resolved here
-    are what dbt sees, wherever it is started from.
-    """
+@contextmanager
+def exported_dbt_env(settings: Settings) -> Iterator[None]:
+    """Expose the resolved settings to a child process started inside the block (dbt reads them
+    in profiles.yml), then restore the environment so later settings lookups are unaffected."""
+    saved = {name: os.environ.get(name) for name in settings.dbt_env()}
     os.environ.update(settings.dbt_env())
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.dbt_project import fundflow_dbt_project
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
-from warehouse.settings import export_dbt_env
+from warehouse.settings import exported_dbt_env
 
 class FundflowDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
@@ -50,9 +50,11 @@ class DbtBuildConfig(dg.Config):
 def fundflow_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: DbtBuildConfig
 ):
-    # dbt runs as a child process and inherits this environment: its profile reads these paths.
-    export_dbt_env(warehouse.settings)
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    # dbt runs as a child process started by `cli` and inherits this environment: its profile
+    # reads the warehouse path from it.
+    with exported_dbt_env(warehouse.settings):
+        invocation = dbt.cli(args, context=context)
     # Row counts are not fetched through dbt's adapter here: that would open the DuckDB file from
     # this process while the dbt subprocess holds it. Publishing records them instead.
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-    yield from dbt.cli(args, context=context).stream()
+    yield from invocation.stream()
