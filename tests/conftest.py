@@ -19,6 +19,9 @@ os.environ["DAGSTER_HOME"] = str(_SESSION_HOME / "dagster")
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "1"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("FUNDFLOW_DUCKDB_THREADS", "2")
+# Files the tests generate are complete the moment they are written (the settle rule itself is
+# covered in tests/unit/test_landing.py).
+os.environ["FUNDFLOW_LANDING_SETTLE_SECONDS"] = "0"
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

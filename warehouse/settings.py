@@ -28,6 +28,7 @@ class Settings:
     demo_seed: int
     demo_customers: int
     serving_versions_kept: int
+    landing_settle_seconds: float
 
     @property
     def landing_dir(self) -> Path:
@@ -94,6 +95,7 @@ def load_settings() -> Settings:
         demo_seed=int(_env("DEMO_SEED", "42")),
         demo_customers=int(_env("DEMO_CUSTOMERS", "3000")),
         serving_versions_kept=int(_env("SERVING_VERSIONS_KEPT", "3")),
+        landing_settle_seconds=float(_env("LANDING_SETTLE_SECONDS", "5")),
     )
 
 

@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,10 +27,14 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.landing.specs import SOURCES, SourceSpec
+from warehouse.settings import load_settings
 
 REJECTS_TABLE = "quality.landing_rejects"
 LOAD_LOG_TABLE = "ops.load_log"
 _CHUNK_ROWS = 200_000
+# A reject keeps the line as delivered, up to this many characters (a 10 MB line stays findable
+# by file and line number without bloating the quarantine).
+_MAX_REJECT_CHARS = 65_536
 
 
 class LandingContractError(ValueError):
@@ -43,6 +48,8 @@ class FileLoad:
     sha256: str
     rows: int
     rejected: int
+    status: str = "loaded"  # loaded | rejected (the whole file) | deferred (still being written)
+    error: str | None = None
 
 
 @dataclass
@@ -57,6 +64,11 @@ class SourceLoad:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
+
+    @property
+    def problems(self) -> list[FileLoad]:
+        """Files not loaded: refused as a whole, or left because they are still being written."""
+        return [f for f in self.files if f.status != "loaded"]
 
 
 @dataclass
@@ -78,7 +90,7 @@ def ensure_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""create table if not exists {LOAD_LOG_TABLE} (
             source_table varchar, path varchar, size_bytes bigint, sha256 varchar,
-            rows bigint, rejected bigint, status varchar, loaded_at timestamptz)"""
+            rows bigint, rejected bigint, status varchar, loaded_at timestamptz, error varchar)"""
     )
 
 
@@ -104,50 +116,96 @@ def _decode_lines(data: bytes, encoding: str) -> Iterator[tuple[int, str | None,
             yield number, None, raw_line
 
 
+def _header_problem(spec: SourceSpec, header: list[str]) -> str:
+    missing = [c for c in spec.columns if c not in header]
+    unexpected = [c for c in header if c not in spec.columns]
+    if not missing and not unexpected:
+        return f"columns in the wrong order: got {header}, expected {list(spec.columns)}"
+    parts = []
+    if missing:
+        parts.append(f"missing columns {missing}")
+    if unexpected:
+        parts.append(f"unexpected columns {unexpected}")
+    return "; ".join(parts) + f" (expected {list(spec.columns)})"
+
+
+def _parse_header(spec: SourceSpec, rel_path: str, header_bytes: bytes) -> None:
+    """Refuse the file unless its header is exactly the contract's, saying what is wrong."""
+    try:
+        header_text = header_bytes.decode(spec.encoding).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        header_text = None
+    if header_text is not None:
+        header = [h.strip() for h in _split_csv_line(header_text)]
+        if tuple(header) == spec.columns:
+            return
+    # The most common way a header "does not match" is a file saved in another encoding.
+    for other in ("utf-8", "gbk", "utf-16"):
+        if other == spec.encoding:
+            continue
+        try:
+            decoded = header_bytes.decode(other).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            continue
+        if tuple(h.strip() for h in _split_csv_line(decoded)) == spec.columns:
+            raise LandingContractError(f"{rel_path}: file is encoded as {other}, the {spec.table} contract says {spec.encoding}")
+    if header_text is None:
+        raise LandingContractError(f"{rel_path}: header is not valid {spec.encoding} (binary or wrongly encoded file)")
+    raise LandingContractError(f"{rel_path}: header does not match the {spec.table} contract: "
+                               + _header_problem(spec, [h.strip() for h in _split_csv_line(header_text)]))
+
+
+def _split_csv_line(text: str) -> list[str]:
+    # csv refuses NUL bytes outright; a line holding one is garbage, not a reason to stop the file.
+    return next(csv.reader([text.replace("\x00", "\ufffd")]), [])
+
+
 def _csv_records(spec: SourceSpec, rel_path: str, data: bytes) -> Iterator[tuple[int, list[str] | _Reject]]:
     lines = list(_decode_lines(data, spec.encoding))
     if lines and lines[-1][2] == b"":
         lines.pop()  # the final newline, not a line
     if not lines:
         raise LandingContractError(f"{rel_path}: empty file, expected a header {list(spec.columns)}")
-    header_text = lines[0][1]
-    header = next(csv.reader([header_text or ""]))
-    if header_text is not None and header_text.startswith("\ufeff"):
-        header[0] = header[0].lstrip("\ufeff")
-    if tuple(h.strip() for h in header) != spec.columns:
-        raise LandingContractError(
-            f"{rel_path}: header {header} does not match the {spec.table} contract {list(spec.columns)}"
-        )
+    _parse_header(spec, rel_path, lines[0][2])
     width = len(spec.columns)
-    decodable = [(n, t) for n, t, _ in lines[1:] if t is not None]
+    # Each line is split on its own, so a stray quote cannot swallow the lines after it.
     for number, text, raw in lines[1:]:
         if text is None:
-            yield number, _Reject(number, raw.decode(spec.encoding, errors="replace"), f"not valid {spec.encoding}")
-    # One csv.reader over all decodable lines keeps quoted fields intact; each line is fed
-    # separately so a broken quote cannot swallow the lines after it.
-    for number, text in decodable:
-        if text.strip() == "":
+            yield number, _Reject(number, _clip(raw.decode(spec.encoding, errors="replace")), f"not valid {spec.encoding}")
+        elif text.strip() == "":
             yield number, _Reject(number, text, "blank line")
-            continue
-        fields = next(csv.reader([text]))
-        if len(fields) != width:
-            yield number, _Reject(number, text, f"wrong field count: expected {width}, got {len(fields)}")
+        elif "\x00" in text:
+            yield number, _Reject(number, _clip(text.replace("\x00", "\ufffd")), "binary data (NUL bytes) in line")
         else:
-            yield number, fields
+            try:
+                fields = _split_csv_line(text)
+            except csv.Error as error:  # e.g. a field over the csv module's size limit
+                yield number, _Reject(number, _clip(text), f"unreadable CSV line: {error}")
+                continue
+            if len(fields) != width:
+                yield number, _Reject(number, _clip(text), f"wrong field count: expected {width}, got {len(fields)}")
+            else:
+                yield number, fields
+
+
+def _clip(text: str) -> str:
+    if len(text) <= _MAX_REJECT_CHARS:
+        return text
+    return text[:_MAX_REJECT_CHARS] + f"…[{len(text) - _MAX_REJECT_CHARS} more characters]"
 
 
 def _jsonl_records(spec: SourceSpec, rel_path: str, data: bytes) -> Iterator[tuple[int, list[str | None] | _Reject]]:
     expected = set(spec.columns)
     for number, text, raw in _decode_lines(data, spec.encoding):
         if text is None:
-            yield number, _Reject(number, raw.decode(spec.encoding, errors="replace"), f"not valid {spec.encoding}")
+            yield number, _Reject(number, _clip(raw.decode(spec.encoding, errors="replace")), f"not valid {spec.encoding}")
             continue
         if text.strip() == "":
             continue  # JSON Lines allows a trailing newline; blank lines carry no record
         try:
             record = json.loads(text)
         except json.JSONDecodeError as error:
-            yield number, _Reject(number, text, f"invalid JSON: {error.msg}")
+            yield number, _Reject(number, _clip(text), f"invalid JSON: {error.msg}")
             continue
         if not isinstance(record, dict):
             yield number, _Reject(number, text, "JSON value is not an object")
@@ -176,11 +234,24 @@ def files_for(spec: SourceSpec, landing_dir: Path) -> list[Path]:
 
 
 def load_source(
-    con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: Path, loaded_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    landing_dir: Path,
+    loaded_at: datetime | None = None,
+    *,
+    settle_seconds: float | None = None,
 ) -> SourceLoad:
-    """Replace ``raw.<table>`` with every file of this source (a full load)."""
+    """Replace ``raw.<table>`` with every file of this source (a full load).
+
+    A bad file never stops the others: a file that breaks the contract as a whole (empty, wrong
+    header, wrong encoding) is refused with the reason in ``ops.load_log`` and one entry in
+    ``quality.landing_rejects``; a file touched in the last ``settle_seconds`` is left for the
+    next run, as it may still be being written.
+    """
     ensure_landing_tables(con)
     loaded_at = loaded_at or datetime.now(timezone.utc)
+    if settle_seconds is None:
+        settle_seconds = load_settings().landing_settle_seconds
     columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
     con.execute(f"drop table if exists raw.{spec.table}")
     con.execute(
@@ -194,22 +265,44 @@ def load_source(
     # costs more than the parsing when a channel delivers hundreds of small daily files.
     buffer = _RowBuffer(con, spec, loaded_at)
     for path in files_for(spec, landing_dir):
-        data = path.read_bytes()
         rel_path = path.relative_to(landing_dir).as_posix()
+        stat = path.stat()
+        if time.time() - stat.st_mtime < settle_seconds:
+            result.files.append(FileLoad(rel_path, stat.st_size, "", 0, 0, "deferred",
+                                         f"{rel_path}: modified {time.time() - stat.st_mtime:.1f}s ago, "
+                                         "may still be being written; left for the next run"))
+            continue
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            # Parsed whole before anything is inserted, so a refused file leaves no rows behind.
+            items = list(reader(spec, rel_path, data))
+        except LandingContractError as error:
+            # Every data line of a refused file is quarantined with the file's reason, so the
+            # line accounting (delivered = raw rows + rejects) holds for refused files too.
+            refused = [
+                _Reject(number, _clip(raw.decode(spec.encoding, errors="replace")), f"file refused: {error}")
+                for number, _, raw in list(_decode_lines(data, spec.encoding))[1:]
+                if raw.strip()
+            ]
+            _insert_rejects(con, spec, rel_path, loaded_at, refused)
+            result.files.append(FileLoad(rel_path, len(data), digest, 0, len(refused), "rejected", str(error)))
+            continue
         rows, rejects = 0, []
-        for number, item in reader(spec, rel_path, data):
+        for number, item in items:
             if isinstance(item, _Reject):
                 rejects.append(item)
             else:
                 buffer.add(rel_path, number, item)
                 rows += 1
         _insert_rejects(con, spec, rel_path, loaded_at, rejects)
-        result.files.append(FileLoad(rel_path, len(data), hashlib.sha256(data).hexdigest(), rows, len(rejects)))
+        result.files.append(FileLoad(rel_path, len(data), digest, rows, len(rejects)))
     buffer.flush()
     if result.files:
         con.executemany(
-            f"insert into {LOAD_LOG_TABLE} values (?, ?, ?, ?, ?, ?, 'loaded', ?)",
-            [[spec.table, f.path, f.size_bytes, f.sha256, f.rows, f.rejected, loaded_at] for f in result.files],
+            f"insert into {LOAD_LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[spec.table, f.path, f.size_bytes, f.sha256, f.rows, f.rejected, f.status, loaded_at, f.error]
+             for f in result.files],
         )
     return result
 

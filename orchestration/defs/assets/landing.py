@@ -42,16 +42,17 @@ def raw_key(table: str) -> dg.AssetKey:
 def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     selected = context.selected_asset_keys
     settings = warehouse.settings
-    rejected_total = 0
     with warehouse.connect() as con:
         ensure_landing_tables(con)
         for spec in SOURCES:
             key = raw_key(spec.table)
             if key not in selected:
                 continue
-            load = load_source(con, spec, settings.landing_dir)
-            rejected_total += load.rejected
+            load = load_source(con, spec, settings.landing_dir, settle_seconds=settings.landing_settle_seconds)
             context.log.info("%s: %d rows from %d files, %d rejected", spec.table, load.rows, len(load.files), load.rejected)
+            for problem in load.problems:
+                log = context.log.warning if problem.status == "deferred" else context.log.error
+                log("%s %s: %s", spec.table, problem.status, problem.error)
             preview = con.execute(f"select * exclude (_loaded_at) from raw.{spec.table} limit 5").df()
             yield dg.MaterializeResult(
                 asset_key=key,
@@ -59,6 +60,9 @@ def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                     "dagster/row_count": load.rows,
                     "files": len(load.files),
                     "rejected_lines": load.rejected,
+                    "problem_files": dg.MetadataValue.json(
+                        {f.path: {"status": f.status, "error": f.error} for f in load.problems}
+                    ),
                     "bytes": sum(f.size_bytes for f in load.files),
                     "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "(empty)"),
                 },
