@@ -25,6 +25,10 @@
 {% set z_threshold = var('outlier_z_threshold') %}
 {% set min_group = var('outlier_min_group_size') %}
 {% set min_sigma = var('outlier_min_log_sigma') %}
+{% set iqr_k = var('outlier_iqr_k') %}
+{% set min_iqr = var('outlier_min_log_iqr') %}
+{% set std_z_threshold = var('outlier_std_z_threshold') %}
+{% set std_two_sided = var('outlier_std_two_sided') %}
 
 with flows as (
 
@@ -101,29 +105,218 @@ matched as (
 
 ),
 
+card_statements as (
+
+    select
+        card_account_id,
+        statement_date,
+        lag(statement_date) over by_card as previous_statement_date,
+        statement_balance - lag(statement_balance) over by_card
+            + lag(coalesce(paid_amount, 0)) over by_card as balance_change
+    from {{ ref('int_cards__statements_deduped') }}
+    window by_card as (partition by card_account_id order by statement_date)
+
+),
+
+card_postings as (
+
+    select
+        card_txn.card_account_id,
+        card_txn.post_date,
+        matched._source_file,
+        matched._source_line,
+        matched.amount_cny,
+        case when matched.direction = 'out' then matched.amount_cny else -matched.amount_cny end as signed_amount_cny
+    from {{ ref('int_cards__transactions_deduped') }} as card_txn
+    inner join matched
+        on matched.source_channel = 'cards'
+        and matched._source_file = card_txn._source_file
+        and matched._source_line = card_txn._source_line
+
+),
+
+card_periods as (
+
+    -- statement balance - previous balance + previous payment = what posted in the period;
+    -- the residual is 0 when the card transactions agree with the statement
+    select
+        card_statements.card_account_id,
+        card_statements.statement_date,
+        card_statements.previous_statement_date,
+        any_value(card_statements.balance_change) - coalesce(sum(card_postings.signed_amount_cny), 0) as residual
+    from card_statements
+    left join card_postings
+        on card_postings.card_account_id = card_statements.card_account_id
+        and card_postings.post_date > card_statements.previous_statement_date
+        and card_postings.post_date <= card_statements.statement_date
+    where card_statements.previous_statement_date is not null
+    group by all
+
+),
+
+card_candidates as (
+
+    select
+        card_postings._source_file,
+        card_postings._source_line,
+        card_periods.card_account_id,
+        card_periods.statement_date,
+        abs(card_periods.residual) < 0.005 as period_reconciles,
+        card_postings.amount_cny > 0
+            and -card_periods.residual between 0.9 * card_postings.amount_cny and card_postings.amount_cny + 0.005
+            as explains_residual
+    from card_postings
+    inner join card_periods
+        on card_postings.card_account_id = card_periods.card_account_id
+        and card_postings.post_date > card_periods.previous_statement_date
+        and card_postings.post_date <= card_periods.statement_date
+
+),
+
+card_checks as (
+
+    -- 'statement_contradicted': the statement saw at most 1/10 of the amount (a x100 / x1000
+    -- fat finger leaves a residual of -0.99 / -0.999 x the amount);
+    -- 'statement_confirmed': the period reconciles to the cent, or one other transaction of the
+    -- period explains its whole residual
+    select
+        _source_file,
+        _source_line,
+        case
+            when period_reconciles then 'statement_confirmed'
+            when explains_residual then 'statement_contradicted'
+            when count(*) filter (where explains_residual) over period = 1 then 'statement_confirmed'
+        end as card_amount_check
+    from card_candidates
+    window period as (partition by card_account_id, statement_date)
+
+),
+
+leg_checks as (
+
+    -- a top-up / withdrawal the leg matching left unpaired, whose bank leg (same customer and
+    -- currency and direction, inside the matching window, also unpaired; its 对方户名 may be
+    -- missing, so an uncategorised bank line counts too) is exactly 1/100 or 1/1000 of it:
+    -- the wallet amount carries a fat finger (a fat finger on the bank leg is caught by the balance)
+    select distinct wallet.flow_id, 'leg_contradicted' as leg_amount_check
+    from matched as wallet
+    inner join matched as bank
+        on bank.source_channel = 'bank'
+        and bank.customer_id = wallet.customer_id
+        and bank.currency = wallet.currency
+        and bank.matched_flow_id is null
+        and bank.amount > 0
+        and (
+            (wallet.match_role = 'platform_topup' and bank.direction = 'out' and coalesce(bank.match_role, 'bank_to_platform') = 'bank_to_platform'
+                and bank.flow_ts between wallet.flow_ts - interval '{{ var('platform_topup_match_minutes') }} minutes'
+                                     and wallet.flow_ts + interval '{{ var('platform_topup_match_minutes') }} minutes')
+            or (wallet.match_role = 'platform_withdraw' and bank.direction = 'in' and coalesce(bank.match_role, 'bank_from_platform') = 'bank_from_platform'
+                and bank.flow_ts between wallet.flow_ts - interval '{{ var('platform_topup_match_minutes') }} minutes'
+                                     and wallet.flow_ts + interval '{{ var('platform_withdraw_match_hours') }} hours')
+        )
+        and round(wallet.amount / bank.amount, 3) in (100, 1000)
+    where wallet.source_channel = 'payments'
+        and wallet.matched_flow_id is null
+
+),
+
+order_totals as (
+
+    select match_ref as order_id, sum(amount) as order_amount
+    from matched
+    where source_channel = 'ecommerce' and match_role = 'ecommerce_platform_order'
+    group by match_ref
+
+),
+
+order_checks as (
+
+    -- a platform PAYMENT / REFUND of an e-commerce order against the order total (sum of its
+    -- PLATFORM-paid lines; a return refunds the total): equal = confirmed; one side 10x or more
+    -- the other = the larger side carries a fat finger
+    select
+        flow.flow_id,
+        case
+            when flow.source_channel = 'payments' and abs(flow.amount - order_totals.order_amount) < 0.005 then 'balance_confirmed'
+            when flow.source_channel = 'ecommerce' and abs(payment.amount - order_totals.order_amount) < 0.005 then 'balance_confirmed'
+            when flow.source_channel = 'payments' and flow.amount >= 10 * order_totals.order_amount then 'order_contradicted'
+            when flow.source_channel = 'ecommerce' and flow.amount >= 10 * payment.amount then 'order_contradicted'
+        end as order_amount_check
+    from matched as flow
+    inner join order_totals
+        on flow.match_ref = order_totals.order_id
+    left join matched as payment
+        on flow.source_channel = 'ecommerce'
+        and payment.source_channel = 'payments'
+        and payment.match_role = 'platform_order_payment'
+        and payment.match_ref = flow.match_ref
+    where (flow.source_channel = 'payments' and flow.match_role in ('platform_order_payment', 'platform_order_refund'))
+        or (flow.source_channel = 'ecommerce' and flow.match_role = 'ecommerce_platform_order')
+    qualify row_number() over (partition by flow.flow_id order by payment.flow_ts) = 1
+
+),
+
 logged as (
 
     select
-        *,
-        case when amount_cny > 0 then ln(amount_cny) end as log_amount
+        matched.* exclude (amount_check),
+        coalesce(
+            matched.amount_check,
+            -- legs paired on equal amounts by two independent channels confirm each other
+            case when matched.match_rule in ('platform_topup', 'platform_withdraw', 'card_repayment') then 'balance_confirmed' end,
+            leg_checks.leg_amount_check,
+            order_checks.order_amount_check,
+            case card_checks.card_amount_check
+                when 'statement_confirmed' then 'balance_confirmed'
+                when 'statement_contradicted' then 'statement_contradicted'
+            end
+        ) as amount_check,
+        case when matched.amount_cny > 0 then ln(matched.amount_cny) end as log_amount
     from matched
+    left join leg_checks
+        on matched.flow_id = leg_checks.flow_id
+    left join order_checks
+        on matched.flow_id = order_checks.flow_id
+    left join card_checks
+        on matched.source_channel = 'cards'
+        and matched._source_file = card_checks._source_file
+        and matched._source_line = card_checks._source_line
 
 ),
 
-customer_centres as (
+customer_stats as (
 
-    select customer_id, category, median(log_amount) as median_log, count(log_amount) as group_size
+    select
+        customer_id,
+        source_channel,
+        direction,
+        category,
+        count(log_amount) as group_size,
+        median(log_amount) as median_log,
+        quantile_cont(log_amount, 0.25) as q1_log,
+        quantile_cont(log_amount, 0.75) as q3_log,
+        sum(log_amount) as sum_log,
+        sum(log_amount * log_amount) as sumsq_log
     from logged
     where customer_id is not null
-    group by customer_id, category
+    group by customer_id, source_channel, direction, category
 
 ),
 
-category_centres as (
+category_stats as (
 
-    select category, median(log_amount) as median_log, count(log_amount) as group_size
+    select
+        source_channel,
+        direction,
+        category,
+        count(log_amount) as group_size,
+        median(log_amount) as median_log,
+        quantile_cont(log_amount, 0.25) as q1_log,
+        quantile_cont(log_amount, 0.75) as q3_log,
+        sum(log_amount) as sum_log,
+        sum(log_amount * log_amount) as sumsq_log
     from logged
-    group by category
+    group by source_channel, direction, category
 
 ),
 
@@ -132,54 +325,98 @@ centred as (
     select
         logged.*,
         case
-            when customer_centres.group_size >= {{ min_group }} then 'customer'
-            when category_centres.group_size >= {{ min_group }} then 'category'
+            when customer_stats.group_size >= {{ min_group }} then 'customer'
+            when category_stats.group_size >= {{ min_group }} then 'category'
         end as outlier_scope,
-        case
-            when customer_centres.group_size >= {{ min_group }} then customer_centres.median_log
-            else category_centres.median_log
-        end as median_log
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.group_size else category_stats.group_size end as group_size,
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.median_log else category_stats.median_log end as median_log,
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.q1_log else category_stats.q1_log end as q1_log,
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.q3_log else category_stats.q3_log end as q3_log,
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.sum_log else category_stats.sum_log end as sum_log,
+        case when customer_stats.group_size >= {{ min_group }} then customer_stats.sumsq_log else category_stats.sumsq_log end as sumsq_log
     from logged
-    left join customer_centres
-        on logged.customer_id = customer_centres.customer_id
-        and logged.category = customer_centres.category
-    left join category_centres
-        on logged.category = category_centres.category
+    left join customer_stats
+        on logged.customer_id = customer_stats.customer_id
+        and logged.source_channel = customer_stats.source_channel
+        and logged.direction = customer_stats.direction
+        and logged.category = customer_stats.category
+    left join category_stats
+        on logged.source_channel = category_stats.source_channel
+        and logged.direction = category_stats.direction
+        and logged.category = category_stats.category
 
 ),
 
 customer_spreads as (
 
-    select customer_id, category, median(abs(log_amount - median_log)) as mad_log
+    select customer_id, source_channel, direction, category, median(abs(log_amount - median_log)) as mad_log
     from centred
     where outlier_scope = 'customer'
-    group by customer_id, category
+    group by customer_id, source_channel, direction, category
 
 ),
 
 category_spreads as (
 
-    select category, median(abs(log_amount - median_log)) as mad_log
+    select source_channel, direction, category, median(abs(log_amount - median_log)) as mad_log
     from centred
     where outlier_scope = 'category'
-    group by category
+    group by source_channel, direction, category
+
+),
+
+loo as (
+
+    -- leave-one-out mean and standard deviation of the group without the flow itself, so a
+    -- fat finger in a small group does not inflate the spread it is measured against
+    -- (with the flow included, z can never exceed (n-1)/sqrt(n): 2.5 at n = 8)
+    select
+        centred.*,
+        coalesce(customer_spreads.mad_log, category_spreads.mad_log) as mad_log,
+        (sum_log - log_amount) / (group_size - 1) as loo_mean_log,
+        sqrt(greatest(
+            (sumsq_log - log_amount * log_amount
+                - (group_size - 1) * power((sum_log - log_amount) / (group_size - 1), 2)) / (group_size - 2),
+            0)) as loo_std_log
+    from centred
+    left join customer_spreads
+        on centred.outlier_scope = 'customer'
+        and centred.customer_id = customer_spreads.customer_id
+        and centred.source_channel = customer_spreads.source_channel
+        and centred.direction = customer_spreads.direction
+        and centred.category = customer_spreads.category
+    left join category_spreads
+        on centred.outlier_scope = 'category'
+        and centred.source_channel = category_spreads.source_channel
+        and centred.direction = category_spreads.direction
+        and centred.category = category_spreads.category
 
 ),
 
 scored as (
 
     select
-        centred.*,
-        (centred.log_amount - centred.median_log)
-            / greatest(1.4826 * coalesce(customer_spreads.mad_log, category_spreads.mad_log), {{ min_sigma }}) as outlier_z
-    from centred
-    left join customer_spreads
-        on centred.outlier_scope = 'customer'
-        and centred.customer_id = customer_spreads.customer_id
-        and centred.category = customer_spreads.category
-    left join category_spreads
-        on centred.outlier_scope = 'category'
-        and centred.category = category_spreads.category
+        *,
+        (log_amount - median_log) / greatest(1.4826 * mad_log, {{ min_sigma }}) as outlier_z,
+        q3_log + {{ iqr_k }} * greatest(q3_log - q1_log, {{ min_iqr }}) as iqr_fence_log,
+        (log_amount - loo_mean_log) / greatest(loo_std_log, {{ min_sigma }}) as std_z
+    from loo
+
+),
+
+ruled as (
+
+    select
+        *,
+        amount_check is distinct from 'balance_confirmed' as may_flag,
+        amount_check = 'balance_contradicted' as rule_balance,
+        amount_check = 'statement_contradicted' as rule_statement,
+        amount_check = 'leg_contradicted' as rule_leg,
+        amount_check = 'order_contradicted' as rule_order,
+        log_amount > iqr_fence_log as rule_iqr,
+        outlier_z > {{ z_threshold }} as rule_mad,
+        {% if std_two_sided %}abs(std_z){% else %}std_z{% endif %} > {{ std_z_threshold }} as rule_std
+    from scored
 
 ),
 
@@ -207,22 +444,25 @@ final as (
         coalesce(is_echo, false) as is_echo,
         matched_flow_id,
         match_rule,
-        coalesce(
-            amount_check = 'balance_contradicted'
-            or (amount_check is distinct from 'balance_confirmed' and outlier_z > {{ z_threshold }}),
-            false
-        ) as is_outlier,
-        case
-            when amount_check = 'balance_contradicted' then 'bank_balance_delta'
-            when amount_check = 'balance_confirmed' then null
-            when outlier_z > {{ z_threshold }} then 'mad_log_z>{{ z_threshold }} (' || outlier_scope || ')'
-        end as outlier_rule,
+        coalesce(may_flag and (rule_balance or rule_statement or rule_leg or rule_order or rule_iqr or rule_mad or rule_std), false) as is_outlier,
+        case when may_flag then nullif(concat_ws(',',
+            case when rule_balance then 'bank_balance_delta' end,
+            case when rule_statement then 'card_statement_delta' end,
+            case when rule_leg then 'transfer_leg_delta' end,
+            case when rule_order then 'order_total_delta' end,
+            case when rule_iqr then 'iqr_fence' end,
+            case when rule_mad then 'mad_log_z' end,
+            case when rule_std then 'std_log_z' end
+        ), '') end as outlier_rule,
+        outlier_scope,
         round(outlier_z, 3) as outlier_score,
+        round(std_z, 3) as outlier_std_z,
+        round(exp(iqr_fence_log), 2) as outlier_iqr_fence_cny,
         imputed_fields,
         duplicate_count,
         _source_file,
         _source_line
-    from scored
+    from ruled
 
 )
 
