@@ -6,6 +6,7 @@ versioned, under FUNDFLOW_HOME/models; quality figures go to the materialization
 
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import joblib
@@ -30,6 +31,14 @@ def _write_result(con, table: str, frame: pd.DataFrame, model_version: str, trai
         con.unregister("ml_result")
 
 
+def _save_artifact(models_dir: Path, model: str, version: str, fitted: object) -> Path:
+    """Keep every fitted version: models/<model>/<version>.joblib."""
+    artifact = models_dir / model / f"{version}.joblib"
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(fitted, artifact)
+    return artifact
+
+
 @dg.asset(
     key=SEGMENTS_KEY,
     deps=[dg.AssetKey(["marts", "mart_customer_360"])],
@@ -48,9 +57,7 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         result = segment_customers(customers, seed=settings.demo_seed)
         _write_result(con, "customer_segments", result.assignments, result.model_version, trained_at)
         _write_result(con, "customer_segment_profiles", result.profiles, result.model_version, trained_at)
-    artifact = settings.models_dir / "customer_segments" / f"{result.model_version}.joblib"
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(result.model, artifact)
+    artifact = _save_artifact(settings.models_dir, "customer_segments", result.model_version, result.model)
     sizes = result.assignments["segment_name"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={
@@ -80,9 +87,7 @@ def monthly_flow_forecast(context: dg.AssetExecutionContext, warehouse: Warehous
         monthly = con.execute("select * from marts.mart_customer_monthly").df()
         result = forecast_monthly_flows(monthly)
         _write_result(con, "monthly_flow_forecast", result.forecast, result.model_version, trained_at)
-    artifact = settings.models_dir / "monthly_flow_forecast" / f"{result.model_version}.joblib"
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(result, artifact)
+    artifact = _save_artifact(settings.models_dir, "monthly_flow_forecast", result.model_version, result)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(result.forecast),
