@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestration.defs.jobs import FULL_REFRESH_RUN_CONFIG
 from warehouse.settings import PROJECT_ROOT, Settings, load_settings
 
 app = typer.Typer(help="fundflow: customer fund-flow and key-account warehouse.", no_args_is_help=True)
@@ -37,11 +38,9 @@ concurrency:
 
 
 # The progress bar and the summary are the CLI's output; step-by-step logs stay in the run's
-# event log (visible in the UI). Warnings and errors still print.
-_QUIET_RUN_CONFIG = {
-    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    "ops": {"fundflow_dbt_models": {"config": {"full_refresh": True}}},
-}
+# event log (visible in the UI). Warnings and errors still print. A run config given here
+# replaces the job's default one, hence the merge.
+_QUIET_RUN_CONFIG = {**FULL_REFRESH_RUN_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _progress() -> Progress:

@@ -141,3 +141,15 @@ def test_a_header_with_columns_in_another_order_is_named(tmp_path: Path) -> None
     con = duckdb.connect()
     load = _load(con, "crm__surveys", tmp_path)
     assert load.rows == 0 and "columns in the wrong order" in load.problems[0].error
+
+
+def test_a_load_log_from_an_older_warehouse_gains_the_new_column(tmp_path: Path) -> None:
+    _write(tmp_path / "reference" / "fx_rates.csv", b"rate_date,currency,rate_to_cny\n2025-01-02,USD,7.3\n")
+    con = duckdb.connect()
+    con.execute("create schema ops")
+    con.execute(
+        "create table ops.load_log (source_table varchar, path varchar, size_bytes bigint, sha256 varchar, "
+        "rows bigint, rejected bigint, status varchar, loaded_at timestamptz)"
+    )
+    _load(con, "reference__fx_rates", tmp_path)
+    assert con.execute("select rows, status, error from ops.load_log").fetchone() == (1, "loaded", None)

@@ -92,6 +92,8 @@ def ensure_landing_tables(con: duckdb.DuckDBPyConnection) -> None:
             source_table varchar, path varchar, size_bytes bigint, sha256 varchar,
             rows bigint, rejected bigint, status varchar, loaded_at timestamptz, error varchar)"""
     )
+    # Warehouses created before a column existed gain it here instead of failing on insert.
+    con.execute(f"alter table {LOAD_LOG_TABLE} add column if not exists error varchar")
 
 
 def _raw_schema(spec: SourceSpec) -> pa.Schema:
@@ -300,7 +302,8 @@ def load_source(
     buffer.flush()
     if result.files:
         con.executemany(
-            f"insert into {LOAD_LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {LOAD_LOG_TABLE} (source_table, path, size_bytes, sha256, rows, rejected, status, "
+            "loaded_at, error) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [[spec.table, f.path, f.size_bytes, f.sha256, f.rows, f.rejected, f.status, loaded_at, f.error]
              for f in result.files],
         )
