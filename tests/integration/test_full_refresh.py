@@ -5,7 +5,6 @@ real publish: the assertions compare what came out with what the generator says 
 """
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import duckdb

@@ -160,7 +160,6 @@ class TableWriter:
         has_next = f + 1 < nf
         nxt = to_next & has_next
         carry_out = to_next & ~has_next & (not is_last)
-        same = ~nxt & ~carry_out
         r1, r2 = rng.random(len(dup)), rng.random(len(dup))
         dup_file = np.where(nxt, f + 1, f)
         fn = np.minimum(f + 1, nf - 1)
