@@ -6,37 +6,16 @@ versioned, under FUNDFLOW_HOME/models; quality figures go to the materialization
 
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import dagster as dg
-import joblib
-import pandas as pd
-
 from ml.forecast import forecast_monthly_flows
 from ml.segmentation import SEGMENT_FEATURES, segment_customers
+from orchestration.ml_io import save_artifact, write_result
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
 FORECAST_KEY = dg.AssetKey(["ml", "monthly_flow_forecast"])
 ML_KEYS = [SEGMENTS_KEY, FORECAST_KEY]
-
-
-def _write_result(con, table: str, frame: pd.DataFrame, model_version: str, trained_at: datetime) -> None:
-    frame = frame.assign(model_version=model_version, trained_at=trained_at)
-    con.execute("create schema if not exists ml")
-    con.register("ml_result", frame)
-    try:
-        con.execute(f"create or replace table ml.{table} as select * from ml_result")
-    finally:
-        con.unregister("ml_result")
-
-
-def _save_artifact(models_dir: Path, model: str, version: str, fitted: object) -> Path:
-    """Keep every fitted version: models/<model>/<version>.joblib."""
-    artifact = models_dir / model / f"{version}.joblib"
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(fitted, artifact)
-    return artifact
 
 
 @dg.asset(
@@ -55,9 +34,9 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         columns = ", ".join(["customer_id", *SEGMENT_FEATURES])
         customers = con.execute(f"select {columns} from marts.mart_customer_360").df()
         result = segment_customers(customers, seed=settings.demo_seed)
-        _write_result(con, "customer_segments", result.assignments, result.model_version, trained_at)
-        _write_result(con, "customer_segment_profiles", result.profiles, result.model_version, trained_at)
-    artifact = _save_artifact(settings.models_dir, "customer_segments", result.model_version, result.model)
+        write_result(con, "customer_segments", result.assignments, result.model_version, trained_at)
+        write_result(con, "customer_segment_profiles", result.profiles, result.model_version, trained_at)
+    artifact = save_artifact(settings.models_dir, "customer_segments", result.model_version, result.model)
     sizes = result.assignments["segment_name"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={
@@ -86,8 +65,8 @@ def monthly_flow_forecast(context: dg.AssetExecutionContext, warehouse: Warehous
     with warehouse.connect() as con:
         monthly = con.execute("select * from marts.mart_customer_monthly").df()
         result = forecast_monthly_flows(monthly)
-        _write_result(con, "monthly_flow_forecast", result.forecast, result.model_version, trained_at)
-    artifact = _save_artifact(settings.models_dir, "monthly_flow_forecast", result.model_version, result)
+        write_result(con, "monthly_flow_forecast", result.forecast, result.model_version, trained_at)
+    artifact = save_artifact(settings.models_dir, "monthly_flow_forecast", result.model_version, result)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(result.forecast),

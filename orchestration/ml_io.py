@@ -1,0 +1,32 @@
+"""How ML assets store what they produce: result tables in ``ml.*`` and versioned artifacts.
+
+Shared by every module in ``orchestration/defs/assets/ml*.py`` so that each result table carries
+``model_version`` and ``trained_at`` the same way and every fitted model is kept on disk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import joblib
+import pandas as pd
+
+
+def write_result(con, table: str, frame: pd.DataFrame, model_version: str, trained_at: datetime) -> None:
+    """Replace ``ml.<table>`` with ``frame`` plus its model version and training time."""
+    frame = frame.assign(model_version=model_version, trained_at=trained_at)
+    con.execute("create schema if not exists ml")
+    con.register("ml_result", frame)
+    try:
+        con.execute(f"create or replace table ml.{table} as select * from ml_result")
+    finally:
+        con.unregister("ml_result")
+
+
+def save_artifact(models_dir: Path, model: str, version: str, fitted: object) -> Path:
+    """Keep every fitted version: models/<model>/<version>.joblib."""
+    artifact = models_dir / model / f"{version}.joblib"
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(fitted, artifact)
+    return artifact
