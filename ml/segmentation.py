@@ -1,7 +1,7 @@
 """Customer segmentation: k-means on the customer-360 features, named in business terms.
 
 Input: one row per ``customer_id`` with the ``SEGMENT_FEATURES`` columns of
-``marts.mart_customer_360``. Method, in the order the fitted pipeline applies it:
+``marts.mart_customer_features``. Method, in the order the fitted pipeline applies it:
 
 1. ``prepare``: infinities become missing; money amounts get a signed ``log1p`` (incomes, spend
    and balances span four orders of magnitude, and balances can be negative); net flow enters

@@ -20,7 +20,7 @@ ML_KEYS = [SEGMENTS_KEY, FORECAST_KEY]
 
 @dg.asset(
     key=SEGMENTS_KEY,
-    deps=[dg.AssetKey(["marts", "mart_customer_360"])],
+    deps=[dg.AssetKey(["marts", "mart_customer_features"])],
     group_name="ml",
     kinds={"sklearn", "duckdb"},
     pool=WAREHOUSE_WRITER_POOL,
@@ -32,7 +32,7 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
         columns = ", ".join(["customer_id", *SEGMENT_FEATURES])
-        customers = con.execute(f"select {columns} from marts.mart_customer_360").df()
+        customers = con.execute(f"select {columns} from marts.mart_customer_features").df()
         result = segment_customers(customers, seed=settings.demo_seed)
         write_result(con, "customer_segments", result.assignments, result.model_version, trained_at)
         write_result(con, "customer_segment_profiles", result.profiles, result.model_version, trained_at)
