@@ -153,3 +153,78 @@ def test_a_load_log_from_an_older_warehouse_gains_the_new_column(tmp_path: Path)
     )
     _load(con, "reference__fx_rates", tmp_path)
     assert con.execute("select rows, status, error from ops.load_log").fetchone() == (1, "loaded", None)
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        'select "交易流水号", _source_file, _source_line, _loaded_at from raw.bank__transactions order by 1'
+    ).fetchall()
+
+
+def test_an_incremental_load_skips_content_it_has_seen_and_adds_only_the_new_day(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    _write(bank / "bank_txn_20250101.csv", (BANK_HEADER + GOOD_BANK_LINE).encode("gbk"))
+    con = duckdb.connect()
+    first = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert [f.status for f in first.files] == ["loaded"]
+    before = _raw_rows(con)
+    log_rows = con.execute("select count(*) from ops.load_log").fetchone()[0]
+
+    again = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert [f.status for f in again.files] == ["unchanged"] and again.changed == []
+    assert _raw_rows(con) == before  # not even _loaded_at moved: the content was not loaded twice
+    assert con.execute("select count(*) from ops.load_log").fetchone()[0] == log_rows
+
+    _write(bank / "bank_txn_20250102.csv", (BANK_HEADER + GOOD_BANK_LINE.replace("B1", "B2")).encode("gbk"))
+    next_day = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert [(f.path, f.status) for f in next_day.files] == [
+        ("bank/bank_txn_20250101.csv", "unchanged"), ("bank/bank_txn_20250102.csv", "loaded")]
+    rows = _raw_rows(con)
+    assert [r[0] for r in rows] == ["B1", "B2"]
+    assert rows[0] == before[0]  # day one's row was left alone
+
+
+def test_a_changed_file_replaces_its_own_rows_and_rejects_only(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    _write(bank / "bank_txn_20250101.csv", (BANK_HEADER + GOOD_BANK_LINE).encode("gbk"))
+    _write(bank / "bank_txn_20250102.csv", (BANK_HEADER + GOOD_BANK_LINE.replace("B1", "B2") + "broken\n").encode("gbk"))
+    con = duckdb.connect()
+    load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert len(_rejects(con)) == 1
+
+    # Day two is delivered again, corrected and with one more line.
+    corrected = BANK_HEADER + GOOD_BANK_LINE.replace("B1", "B2") + GOOD_BANK_LINE.replace("B1", "B3")
+    _write(bank / "bank_txn_20250102.csv", corrected.encode("gbk"))
+    load = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+
+    assert [f.status for f in load.files] == ["unchanged", "loaded"]
+    assert [(r[0], r[1], r[2]) for r in _raw_rows(con)] == [
+        ("B1", "bank/bank_txn_20250101.csv", 2), ("B2", "bank/bank_txn_20250102.csv", 2),
+        ("B3", "bank/bank_txn_20250102.csv", 3)]
+    assert _rejects(con) == []  # the old file's reject went with its rows
+    hashes = con.execute(
+        "select count(distinct sha256) from ops.load_log where path = 'bank/bank_txn_20250102.csv'").fetchone()[0]
+    assert hashes == 2  # both contents are on record
+
+
+def test_a_full_load_after_incremental_ones_gives_the_same_rows(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    _write(bank / "bank_txn_20250101.csv", (BANK_HEADER + GOOD_BANK_LINE).encode("gbk"))
+    con = duckdb.connect()
+    load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    _write(bank / "bank_txn_20250102.csv", (BANK_HEADER + GOOD_BANK_LINE.replace("B1", "B2") + "x\n").encode("gbk"))
+    load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    incremental = [r[:3] for r in _raw_rows(con)], _rejects(con)
+    load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=True)
+    assert ([r[:3] for r in _raw_rows(con)], _rejects(con)) == incremental
+
+
+def test_a_file_still_being_written_is_taken_in_once_it_settles(tmp_path: Path) -> None:
+    path = tmp_path / "bank" / "bank_txn_20250101.csv"
+    _write(path, (BANK_HEADER + GOOD_BANK_LINE).encode("gbk"), age_seconds=0)
+    con = duckdb.connect()
+    load = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert [f.status for f in load.files] == ["deferred"] and _raw_rows(con) == []
+    _write(path, (BANK_HEADER + GOOD_BANK_LINE).encode("gbk"))  # now complete and settled
+    load = load_source(con, spec_for("bank__transactions"), tmp_path, settle_seconds=5, full=False)
+    assert [f.status for f in load.files] == ["loaded"] and len(_raw_rows(con)) == 1

@@ -47,7 +47,9 @@ class FileLoad:
     sha256: str
     rows: int
     rejected: int
-    status: str = "loaded"  # loaded | rejected (the whole file) | deferred (still being written)
+    # loaded | rejected (the whole file) | deferred (still being written) | unchanged (this exact
+    # content was loaded before: an incremental load skips it)
+    status: str = "loaded"
     error: str | None = None
 
 
@@ -67,7 +69,12 @@ class SourceLoad:
     @property
     def problems(self) -> list[FileLoad]:
         """Files not loaded: refused as a whole, or left because they are still being written."""
-        return [f for f in self.files if f.status != "loaded"]
+        return [f for f in self.files if f.status not in ("loaded", "unchanged")]
+
+    @property
+    def changed(self) -> list[FileLoad]:
+        """Files whose content was (re)loaded by this run (new or changed, loaded or refused)."""
+        return [f for f in self.files if f.status in ("loaded", "rejected")]
 
 
 @dataclass
@@ -234,6 +241,17 @@ def files_for(spec: SourceSpec, landing_dir: Path) -> list[Path]:
     return sorted((landing_dir / spec.channel).glob(spec.pattern))
 
 
+def previously_loaded(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """path → sha256 of the content last taken in (loaded or refused) for each file of ``table``."""
+    rows = con.execute(
+        f"""select path, sha256 from {LOAD_LOG_TABLE}
+            where source_table = ? and status in ('loaded', 'rejected')
+            qualify row_number() over (partition by path order by loaded_at desc) = 1""",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
 def load_source(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -241,8 +259,16 @@ def load_source(
     loaded_at: datetime | None = None,
     *,
     settle_seconds: float | None = None,
+    full: bool = True,
 ) -> SourceLoad:
-    """Replace ``raw.<table>`` with every file of this source (a full load).
+    """Load this source's files into ``raw.<table>``.
+
+    ``full=True`` replaces the table with every file (a full load). ``full=False`` is incremental
+    per file: a file whose exact content (path + SHA-256 in ``ops.load_log``) was taken in before
+    is skipped; a new file is added; a changed file replaces its own rows and rejects (delete by
+    ``_source_file``, then insert). So loading the same files again changes nothing, and raw
+    rows + rejects still equal the delivered data lines of every file. Rows of a file that has
+    since disappeared from the landing folder stay until the next full load.
 
     A bad file never stops the others: a file that breaks the contract as a whole (empty, wrong
     header, wrong encoding) is refused with the reason in ``ops.load_log`` and one entry in
@@ -254,12 +280,17 @@ def load_source(
     if settle_seconds is None:
         settle_seconds = load_settings().landing_settle_seconds
     columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
-    con.execute(f"drop table if exists raw.{spec.table}")
+    create = "create table" if full else "create table if not exists"
+    if full:
+        con.execute(f"drop table if exists raw.{spec.table}")
+        con.execute(f"delete from {REJECTS_TABLE} where source_table = ?", [spec.table])
+        known: dict[str, str] = {}
+    else:
+        known = previously_loaded(con, spec.table)
     con.execute(
-        f"create table raw.{spec.table} ({columns_sql}, _source_file varchar, "
+        f"{create} raw.{spec.table} ({columns_sql}, _source_file varchar, "
         "_source_line integer, _loaded_at timestamptz)"
     )
-    con.execute(f"delete from {REJECTS_TABLE} where source_table = ?", [spec.table])
     result = SourceLoad(spec.table)
     reader = _csv_records if spec.file_format == "csv" else _jsonl_records
     # Rows are buffered across files and inserted in large Arrow batches: one insert per file
@@ -275,6 +306,14 @@ def load_source(
             continue
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
+        if known.get(rel_path) == digest:
+            result.files.append(FileLoad(rel_path, len(data), digest, 0, 0, "unchanged"))
+            continue
+        if rel_path in known:
+            # A changed file: its earlier rows and rejects go, its new content comes in below.
+            con.execute(f"delete from raw.{spec.table} where _source_file = ?", [rel_path])
+            con.execute(f"delete from {REJECTS_TABLE} where source_table = ? and _source_file = ?",
+                        [spec.table, rel_path])
         try:
             # Parsed whole before anything is inserted, so a refused file leaves no rows behind.
             items = list(reader(spec, rel_path, data))
@@ -299,12 +338,15 @@ def load_source(
         _insert_rejects(con, spec, rel_path, loaded_at, rejects)
         result.files.append(FileLoad(rel_path, len(data), digest, rows, len(rejects)))
     buffer.flush()
-    if result.files:
+    # Unchanged files are not logged again: the log holds one row per content taken in (and per
+    # deferral), so "was this content loaded?" is a lookup, and the log does not grow per run.
+    logged = [f for f in result.files if f.status != "unchanged"]
+    if logged:
         con.executemany(
             f"insert into {LOAD_LOG_TABLE} (source_table, path, size_bytes, sha256, rows, rejected, status, "
             "loaded_at, error) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [[spec.table, f.path, f.size_bytes, f.sha256, f.rows, f.rejected, f.status, loaded_at, f.error]
-             for f in result.files],
+             for f in logged],
         )
     return result
 
@@ -354,6 +396,6 @@ def _insert_rejects(con, spec: SourceSpec, rel_path: str, loaded_at: datetime, r
     )
 
 
-def load_all(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[SourceLoad]:
+def load_all(con: duckdb.DuckDBPyConnection, landing_dir: Path, *, full: bool = True) -> list[SourceLoad]:
     loaded_at = datetime.now(timezone.utc)
-    return [load_source(con, spec, landing_dir, loaded_at) for spec in SOURCES]
+    return [load_source(con, spec, landing_dir, loaded_at, full=full) for spec in SOURCES]
