@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestration.defs.jobs import FULL_REFRESH_RUN_CONFIG
+from orchestration.defs.jobs import FULL_REFRESH_RUN_CONFIG, INCREMENTAL_RUN_CONFIG
 from warehouse.settings import PROJECT_ROOT, Settings, load_settings
 
 app = typer.Typer(help="fundflow: customer fund-flow and key-account warehouse.", no_args_is_help=True)
@@ -41,6 +41,7 @@ concurrency:
 # event log (visible in the UI). Warnings and errors still print. A run config given here
 # replaces the job's default one, hence the merge.
 _QUIET_RUN_CONFIG = {**FULL_REFRESH_RUN_CONFIG, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+_QUIET_INCREMENTAL_RUN_CONFIG = {**INCREMENTAL_RUN_CONFIG, "loggers": _QUIET_RUN_CONFIG["loggers"]}
 
 
 def _progress() -> Progress:
@@ -105,14 +106,14 @@ def generate(
     )
 
 
-def _run_full_refresh(settings: Settings):
+def _run_full_refresh(settings: Settings, job_name: str = "full_refresh", run_config: dict | None = None):
     import dagster as dg
 
     from orchestration.definitions import defs as load_definitions
 
     prepare_dagster_home(settings)
     definitions = load_definitions()
-    job = definitions.resolve_job_def("full_refresh")
+    job = definitions.resolve_job_def(job_name)
     instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
     steps = len(job.graph.node_defs)
@@ -121,17 +122,17 @@ def _run_full_refresh(settings: Settings):
     def execute() -> None:
         try:
             outcome["result"] = job.execute_in_process(
-                run_config=_QUIET_RUN_CONFIG, instance=instance, run_id=run_id, raise_on_error=False
+                run_config=run_config or _QUIET_RUN_CONFIG, instance=instance, run_id=run_id, raise_on_error=False
             )
         except BaseException as error:  # surfaced in the main thread below
             outcome["error"] = error
 
-    worker = threading.Thread(target=execute, name="full_refresh")
+    worker = threading.Thread(target=execute, name=job_name)
     # dbt's own console output goes to a log file beside the warehouse, not over the progress bar.
     log_path = settings.home / "logs" / f"refresh-{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), _progress() as progress:
-        task = progress.add_task("full refresh (steps)", total=steps)
+        task = progress.add_task(f"{job_name} (steps)", total=steps)
         worker.start()
         while worker.is_alive():
             worker.join(timeout=1.0)
@@ -157,14 +158,26 @@ def _finished_steps(instance, run_id: str) -> int:
 
 
 @app.command()
-def refresh() -> None:
-    """Run the full refresh job in process: landing → dbt → gates → ML → serving → report."""
+def refresh(
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental/--full",
+            help="--incremental: load only new or changed landing files and merge the new dates into the "
+            "incremental fact (the daily_incremental_refresh job). --full (default): rebuild everything.",
+        ),
+    ] = False,
+) -> None:
+    """Run a refresh job in process: landing → dbt → gates → ML → serving → report."""
     settings = load_settings()
     if not demo_data_present(settings) and not any(settings.landing_dir.glob("*/*")):
         console.print(f"[red]No landing files under {settings.landing_dir}. Run `fundflow generate` first.[/red]")
         raise typer.Exit(1)
     started = time.monotonic()
-    result, instance, run_id = _run_full_refresh(settings)
+    if incremental:
+        result, instance, run_id = _run_full_refresh(settings, "daily_incremental_refresh", _QUIET_INCREMENTAL_RUN_CONFIG)
+    else:
+        result, instance, run_id = _run_full_refresh(settings)
     seconds = time.monotonic() - started
     from orchestration.run_summary import summarize_run
 

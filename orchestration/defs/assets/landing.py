@@ -2,11 +2,21 @@
 
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from warehouse.alerts import flush_pending_alerts
 from warehouse.landing import SOURCES, ensure_landing_tables, load_source
 
 LANDING_REJECTS_KEY = dg.AssetKey(["quality", "landing_rejects"])
+
+
+class LandingConfig(dg.Config):
+    full: bool = Field(
+        default=False,
+        description="Reload every file from scratch (drop and rebuild raw.*). Default: incremental, "
+        "only files whose content (SHA-256) is not yet in ops.load_log are loaded.",
+    )
 
 
 def raw_key(table: str) -> dg.AssetKey:
@@ -39,17 +49,24 @@ def raw_key(table: str) -> dg.AssetKey:
     can_subset=True,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: LandingConfig):
     selected = context.selected_asset_keys
     settings = warehouse.settings
     with warehouse.connect() as con:
         ensure_landing_tables(con)
+        # Alerts raised while another run held the warehouse were parked in a side file.
+        if parked := flush_pending_alerts(con, settings):
+            context.log.info("moved %d parked alert(s) into ops.alerts", parked)
         for spec in SOURCES:
             key = raw_key(spec.table)
             if key not in selected:
                 continue
-            load = load_source(con, spec, settings.landing_dir, settle_seconds=settings.landing_settle_seconds)
-            context.log.info("%s: %d rows from %d files, %d rejected", spec.table, load.rows, len(load.files), load.rejected)
+            load = load_source(con, spec, settings.landing_dir, settle_seconds=settings.landing_settle_seconds,
+                               full=config.full)
+            total_rows = con.execute(f"select count(*) from raw.{spec.table}").fetchone()[0]
+            context.log.info("%s (%s): %d rows from %d new or changed files (%d unchanged), %d rejected; %d rows in table",
+                             spec.table, "full" if config.full else "incremental", load.rows, len(load.changed),
+                             len(load.files) - len(load.changed) - len(load.problems), load.rejected, total_rows)
             for problem in load.problems:
                 log = context.log.warning if problem.status == "deferred" else context.log.error
                 log("%s %s: %s", spec.table, problem.status, problem.error)
@@ -57,8 +74,16 @@ def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    "dagster/row_count": load.rows,
+                    "dagster/row_count": total_rows,
+                    "dagster/column_schema": dg.TableSchema(
+                        columns=[dg.TableColumn(name, "varchar") for name in spec.columns]
+                        + [dg.TableColumn("_source_file", "varchar"), dg.TableColumn("_source_line", "integer"),
+                           dg.TableColumn("_loaded_at", "timestamptz")]
+                    ),
+                    "load_mode": "full" if config.full else "incremental",
                     "files": len(load.files),
+                    "files_loaded_this_run": len(load.changed),
+                    "rows_loaded_this_run": load.rows,
                     "rejected_lines": load.rejected,
                     "problem_files": dg.MetadataValue.json(
                         {f.path: {"status": f.status, "error": f.error} for f in load.problems}
