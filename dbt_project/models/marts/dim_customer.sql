@@ -1,6 +1,8 @@
 -- One row per CRM customer: pseudonymous customer_id, masked display values, demographics and
 -- how many identifiers of each channel resolve to the customer. No clear personal data.
 -- Age and age band are as of the warehouse date (newest flow_date), so reruns agree.
+-- valid_from / version_count come from the SCD2 snapshot crm_customers_snapshot (all versions
+-- are in dim_customer_history); this table stays one row per customer, the current version.
 
 with customers as (
 
@@ -13,6 +15,17 @@ identity as (
 
     select * from {{ ref('int_customer_identity') }}
     where is_resolved
+
+),
+
+versions as (
+
+    select
+        customer_id,
+        count(*) as version_count,
+        max(dbt_valid_from) filter (where dbt_valid_to is null) as valid_from
+    from {{ ref('crm_customers_snapshot') }}
+    group by customer_id
 
 ),
 
@@ -91,10 +104,14 @@ final as (
         coalesce(linked_ids.platform_user_count, 0) as platform_user_count,
         coalesce(linked_ids.ecommerce_ref_count, 0) as ecommerce_ref_count,
         coalesce(linked_ids.card_count, 0) as card_count,
-        aged.updated_ts as crm_updated_ts
+        aged.updated_ts as crm_updated_ts,
+        versions.valid_from,
+        coalesce(versions.version_count, 0) as version_count
     from aged
     left join linked_ids
         on aged.customer_id = linked_ids.customer_id
+    left join versions
+        on aged.customer_id = versions.customer_id
 
 )
 
