@@ -184,11 +184,7 @@ final as (
         customers.acquisition_channel,
         customers.registered_date,
         customers.age_band,
-        customers.city,
-        (
-            coalesce(balance_summary.avg_balance_cny, 0) >= {{ var('key_account_min_avg_balance_cny') }}
-            or coalesce(flow_activity.income_cny_12m, 0) >= {{ var('key_account_min_income_cny_12m') }}
-        ) as is_key_account
+        customers.city
     from customers
     cross join as_of
     left join flow_activity
