@@ -1,13 +1,20 @@
 """Publish the marts to the serving copy that BI tools, reports and action lists read.
 
 BI tools never open the warehouse (DuckDB would lock them out during a refresh). A publish builds
-a complete new DuckDB file and Parquet folder beside the current ones and then swaps each into
-place with one atomic rename, so a reader sees either the previous version or the new one,
-never half of a refresh, and a reader holding the old file keeps reading it undisturbed.
+a complete new DuckDB file, Parquet folder and CSV folder beside the current ones, checks them,
+and then swaps each into place with one atomic rename, so a reader sees either the previous
+version or the new one, never half of a refresh, and a reader holding the old file keeps reading
+it undisturbed. Anything that goes wrong before the swap (a failing view, clear personal data
+found by the guard) deletes the new version and leaves the served one as it was.
+
+What a serving file holds is decided by its audience (``warehouse.serving.audience``): today the
+analyst audience at ``serving/marts.duckdb``; a later role is another audience in its own
+sub-directory, published by the same function.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -16,19 +23,31 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.serving.audience import ANALYST, Audience
+from warehouse.serving.bi_views import BI_SCHEMA, ViewOutcome, create_bi_views
+from warehouse.serving.pii_guard import assert_no_clear_pii
 from warehouse.settings import Settings
 
+log = logging.getLogger(__name__)
+
 PUBLISHED_SCHEMAS = ("marts", "ml")
+# From the quality schema only the summaries (reconciliation, match and resolution rates, check
+# results) travel: quality.quarantine and landing_rejects hold raw delivered lines with clear
+# personal data and never leave the warehouse.
+PUBLISHED_QUALITY_TABLES = ("check_results", "reconciliation", "cross_channel_validation", "identity_resolution")
 # The serving file is serving/marts.duckdb, so DuckDB names its catalog "marts"; a schema also
 # named "marts" inside it would make every `marts.x` reference ambiguous. Marts therefore go to
 # the file's default schema, where both `fct_fund_flows` and `marts.fct_fund_flows` resolve.
 _SERVING_SCHEMA = {"marts": "main"}
 _VERSIONS_DIR = "versions"
+_NEW = "serving_new"  # catalog alias of the version being built
+# Excel opens a CSV as UTF-8 only when it starts with a byte-order mark (else Chinese garbles).
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
 class PublishedTable:
-    schema: str
+    schema: str  # schema in the warehouse (marts, ml, quality)
     name: str
     rows: int
 
@@ -36,57 +55,205 @@ class PublishedTable:
 @dataclass(frozen=True)
 class Publication:
     version: str
+    audience: str
     database_path: Path
     parquet_dir: Path
+    csv_dir: Path
     tables: tuple[PublishedTable, ...]
+    views: tuple[ViewOutcome, ...]
+    withheld_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServingPaths:
+    """Where one audience's serving files live."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "marts.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.root / "parquet"
+
+    @property
+    def csv_dir(self) -> Path:
+        return self.root / "csv"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / _VERSIONS_DIR
+
+
+def serving_paths(settings: Settings, audience: Audience = ANALYST) -> ServingPaths:
+    return ServingPaths(audience.directory(settings.serving_dir))
 
 
 def _tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
+    quality = ", ".join("?" for _ in PUBLISHED_QUALITY_TABLES)
     return con.execute(
         f"""select table_schema, table_name from information_schema.tables
-            where table_catalog = current_database() and table_schema in ({placeholders})
+            where table_catalog = current_database() and table_type = 'BASE TABLE'
+              and (table_schema in ({placeholders})
+                   or (table_schema = 'quality' and table_name in ({quality})))
             order by table_schema, table_name""",
-        list(PUBLISHED_SCHEMAS),
+        [*PUBLISHED_SCHEMAS, *PUBLISHED_QUALITY_TABLES],
     ).fetchall()
 
 
-def publish(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetime | None = None) -> Publication:
-    """Copy the published schemas from the open warehouse connection into a new serving version."""
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and table_name = ? order by column_index",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    audience: Audience = ANALYST,
+) -> Publication:
+    """Copy the published tables from the open warehouse connection into a new serving version
+    for ``audience``, add the BI views, check it, and swap it in."""
     now = now or datetime.now(timezone.utc)
     version = now.strftime("%Y%m%dT%H%M%S%fZ")
-    versions_dir = settings.serving_dir / _VERSIONS_DIR
-    versions_dir.mkdir(parents=True, exist_ok=True)
-    new_db = versions_dir / f"marts-{version}.duckdb"
-    new_parquet = versions_dir / f"parquet-{version}"
-    new_parquet.mkdir()
+    paths = serving_paths(settings, audience)
+    paths.versions_dir.mkdir(parents=True, exist_ok=True)
+    new_db = paths.versions_dir / f"marts-{version}.duckdb"
+    new_parquet = paths.versions_dir / f"parquet-{version}"
+    new_csv = paths.versions_dir / f"csv-{version}"
+    if new_db.exists():
+        raise FileExistsError(f"serving version {version} already exists: {new_db}")
 
-    tables = _tables_to_publish(con)
-    published: list[PublishedTable] = []
-    con.execute(f"attach '{new_db}' as serving_new")
     try:
-        for schema, name in tables:
-            target = f"serving_new.{_SERVING_SCHEMA.get(schema, schema)}.{name}"
-            con.execute(f"create schema if not exists serving_new.{_SERVING_SCHEMA.get(schema, schema)}")
-            con.execute(f"create table {target} as select * from {schema}.{name}")
-            rows = con.execute(f"select count(*) from {target}").fetchone()[0]
-            parquet_path = new_parquet / f"{schema}.{name}.parquet"
-            con.execute(f"copy {target} to '{parquet_path}' (format parquet, compression zstd)")
-            published.append(PublishedTable(schema, name, rows))
-        con.execute("create schema if not exists serving_new.meta")
-        con.execute(
-            "create table serving_new.meta.publication as "
-            "select ?::varchar as version, ?::timestamptz as published_at, ?::integer as table_count, "
-            "?::bigint as total_rows",
-            [version, now, len(published), sum(t.rows for t in published)],
-        )
-    finally:
-        con.execute("detach serving_new")
+        new_parquet.mkdir()
+        new_csv.mkdir()
+        con.execute(f"attach '{new_db}' as {_NEW}")
+        try:
+            tables, withheld = _copy_tables(con, audience)
+            views = create_bi_views(con, _NEW)
+            # Last line of defence, on exactly what would be served (tables and views).
+            assert_no_clear_pii(con, _NEW, ("main", "ml", "quality", BI_SCHEMA))
+            _write_meta(con, version, now, audience, tables, views, withheld)
+            _export_files(con, tables, views, new_parquet, new_csv)
+        finally:
+            con.execute(f"detach {_NEW}")
+    except BaseException:
+        # Nothing of a failed version may remain: the served one stays as it was.
+        new_db.unlink(missing_ok=True)
+        Path(f"{new_db}.wal").unlink(missing_ok=True)
+        shutil.rmtree(new_parquet, ignore_errors=True)
+        shutil.rmtree(new_csv, ignore_errors=True)
+        raise
 
-    _swap_into_place(new_db, settings.serving_path)
-    _swap_into_place(new_parquet, settings.parquet_dir, is_dir=True)
-    _prune_versions(versions_dir, keep=settings.serving_versions_kept)
-    return Publication(version, settings.serving_path, settings.parquet_dir, tuple(published))
+    _swap_into_place(new_db, paths.database)
+    _swap_into_place(new_parquet, paths.parquet_dir, is_dir=True)
+    _swap_into_place(new_csv, paths.csv_dir, is_dir=True)
+    _prune_versions(paths.versions_dir, keep=settings.serving_versions_kept)
+    skipped = [v for v in views if v.status == "skipped"]
+    log.info(
+        "published %s version %s: %d tables, %d views (%d skipped)",
+        audience.name, version, len(tables), len(views) - len(skipped), len(skipped),
+    )
+    return Publication(
+        version, audience.name, paths.database, paths.parquet_dir, paths.csv_dir, tuple(tables), tuple(views),
+        tuple(withheld),
+    )
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, audience: Audience) -> tuple[list[PublishedTable], list[str]]:
+    published: list[PublishedTable] = []
+    withheld: list[str] = []
+    for schema, name in _tables_to_publish(con):
+        columns = _columns(con, schema, name)
+        kept = [c for c in columns if not audience.withholds(c)]
+        withheld += [f"{schema}.{name}.{c}" for c in columns if audience.withholds(c)]
+        if not kept:
+            continue
+        serving_schema = _SERVING_SCHEMA.get(schema, schema)
+        con.execute(f"create schema if not exists {_NEW}.{serving_schema}")
+        select_list = ", ".join(f'"{c}"' for c in kept)
+        con.execute(f'create table {_NEW}.{serving_schema}."{name}" as select {select_list} from {schema}."{name}"')
+        rows = con.execute(f'select count(*) from {_NEW}.{serving_schema}."{name}"').fetchone()[0]
+        published.append(PublishedTable(schema, name, rows))
+    if withheld:
+        log.warning("withheld from the %s audience (clear personal data by name): %s", audience.name, withheld)
+    return published, withheld
+
+
+def _write_meta(
+    con: duckdb.DuckDBPyConnection,
+    version: str,
+    now: datetime,
+    audience: Audience,
+    tables: list[PublishedTable],
+    views: list[ViewOutcome],
+    withheld: list[str],
+) -> None:
+    """What this version is: readers check their answers against these counts."""
+    con.execute(f"create schema if not exists {_NEW}.meta")
+    created = [v for v in views if v.status == "created"]
+    con.execute(
+        f"create table {_NEW}.meta.publication as "
+        "select ?::varchar as version, ?::timestamptz as published_at, ?::varchar as audience, "
+        "?::integer as table_count, ?::bigint as total_rows, ?::integer as view_count",
+        [version, now, audience.name, len(tables), sum(t.rows for t in tables), len(created)],
+    )
+    con.execute(
+        f"create table {_NEW}.meta.published_tables (version varchar, schema_name varchar, table_name varchar, "
+        "source_table varchar, row_count bigint)"
+    )
+    con.executemany(
+        f"insert into {_NEW}.meta.published_tables values (?, ?, ?, ?, ?)",
+        [[version, _SERVING_SCHEMA.get(t.schema, t.schema), t.name, f"{t.schema}.{t.name}", t.rows] for t in tables],
+    )
+    con.execute(
+        f"create table {_NEW}.meta.bi_views (version varchar, view_name varchar, status varchar, reason varchar, "
+        "column_count integer, undocumented_columns varchar[])"
+    )
+    con.executemany(
+        f"insert into {_NEW}.meta.bi_views values (?, ?, ?, ?, ?, ?)",
+        [[version, f"{BI_SCHEMA}.{v.name}", v.status, v.reason, len(v.columns), list(v.undocumented_columns)] for v in views],
+    )
+    con.execute(f"create table {_NEW}.meta.withheld_columns (version varchar, source_column varchar)")
+    if withheld:
+        con.executemany(f"insert into {_NEW}.meta.withheld_columns values (?, ?)", [[version, c] for c in withheld])
+
+
+def _export_files(
+    con: duckdb.DuckDBPyConnection,
+    tables: list[PublishedTable],
+    views: list[ViewOutcome],
+    parquet_dir: Path,
+    csv_dir: Path,
+) -> None:
+    """Parquet for every table and view (any tool, Excel's Power Query included); CSV with a
+    byte-order mark for the BI views only (wide and customer-sized, what Excel users open)."""
+    for table in tables:
+        source = f'{_NEW}.{_SERVING_SCHEMA.get(table.schema, table.schema)}."{table.name}"'
+        target = parquet_dir / f"{table.schema}.{table.name}.parquet"
+        con.execute(f"copy (select * from {source}) to '{target}' (format parquet, compression zstd)")
+    for view in views:
+        if view.status != "created":
+            continue
+        source = f'{_NEW}.{BI_SCHEMA}."{view.name}"'
+        con.execute(f"copy (select * from {source}) to '{parquet_dir / f'{BI_SCHEMA}.{view.name}.parquet'}' "
+                    "(format parquet, compression zstd)")
+        plain = csv_dir / f".{view.name}.csv.tmp"
+        con.execute(f"copy (select * from {source}) to '{plain}' (format csv, header true)")
+        with open(csv_dir / f"{BI_SCHEMA}.{view.name}.csv", "wb") as out, open(plain, "rb") as body:
+            out.write(_UTF8_BOM)
+            shutil.copyfileobj(body, out)
+        plain.unlink()
 
 
 def _swap_into_place(new: Path, target: Path, *, is_dir: bool = False) -> None:
@@ -106,17 +273,21 @@ def _swap_into_place(new: Path, target: Path, *, is_dir: bool = False) -> None:
 
 
 def _prune_versions(versions_dir: Path, *, keep: int) -> None:
+    """Delete all but the newest ``keep`` versions. A reader still holding a deleted file keeps
+    reading it: on POSIX the data lives until its last open handle closes."""
     databases = sorted(versions_dir.glob("marts-*.duckdb"))
     for old in databases[: max(len(databases) - keep, 0)]:
         version = old.stem.removeprefix("marts-")
         old.unlink(missing_ok=True)
         shutil.rmtree(versions_dir / f"parquet-{version}", ignore_errors=True)
+        shutil.rmtree(versions_dir / f"csv-{version}", ignore_errors=True)
 
 
-def current_version(settings: Settings) -> str | None:
-    if not settings.serving_path.exists():
+def current_version(settings: Settings, audience: Audience = ANALYST) -> str | None:
+    database = serving_paths(settings, audience).database
+    if not database.exists():
         return None
-    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    con = duckdb.connect(str(database), read_only=True)
     try:
         return con.execute("select version from meta.publication").fetchone()[0]
     finally:

@@ -1,0 +1,48 @@
+"""Who a serving file is for, and therefore which columns it may carry.
+
+Today there is one audience, ``ANALYST``: BI tools, reports and action lists, which see
+pseudonymous keys and masked display values only. A later role (issue 9) is one more
+``Audience`` with its own sub-directory and column rules; publishing writes one file per
+audience, each named ``marts.duckdb`` so its catalog stays ``marts`` for every tool.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Column names that hold clear personal data wherever they appear. The marts are built without
+# them (staging pseudonymises), so normally nothing matches: this is the second line of defence
+# for a model that one day selects a clear column by mistake. Masked variants (``*_masked``,
+# ``display_number``) and pseudonymous keys (``*_id``) do not match.
+CLEAR_PII_COLUMN = re.compile(
+    r"^(name|full_name|customer_name|holder_name|counterparty_name|对方户名|"
+    r"phone|mobile|phone_number|telephone|email|e_mail|"
+    r"id_number|id_no|id_card|national_id|身份证号|"
+    r"pan|card_number|card_no|account_no|account_number|bank_account_no|"
+    r"address|home_address|birth_date|date_of_birth)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Audience:
+    name: str
+    description: str
+    # Where the audience's files live under FUNDFLOW_HOME/serving ("" = serving/ itself).
+    subdir: str = ""
+    # Column names this audience never receives, on top of CLEAR_PII_COLUMN.
+    withheld_columns: frozenset[str] = field(default_factory=frozenset)
+
+    def withholds(self, column: str) -> bool:
+        return bool(CLEAR_PII_COLUMN.match(column)) or column.lower() in self.withheld_columns
+
+    def directory(self, serving_dir: Path) -> Path:
+        return serving_dir / self.subdir if self.subdir else serving_dir
+
+
+ANALYST = Audience(
+    name="analyst",
+    description="BI tools, reports and action lists: pseudonymous keys and masked display values only.",
+)

@@ -1,0 +1,133 @@
+"""Refuse to serve clear personal data: a value-level scan of every text column.
+
+The column rules in ``audience`` stop clear columns by name; this scan stops clear values
+whatever the column is called (a free-text field, a reason string, a mis-mapped column). It
+runs on the new serving database before it is swapped in, so a leak fails the publish and the
+previous version stays. Patterns are deliberately specific (an 11-digit mainland mobile number
+on digit boundaries, an 18-character resident ID with a valid date, an unmasked e-mail
+address, a Luhn-valid card or account number) because the marts are full of long digit runs
+and hex digests that are not personal data; pseudonymous keys (hex digests) are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+# RE2 (DuckDB) has no look-around: digit boundaries are spelled as (^|[^0-9]) ... ([^0-9]|$).
+PATTERNS: dict[str, str] = {
+    "a mobile phone number": r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)",
+    "a resident ID number": (
+        r"(^|[^0-9])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9]|$)"
+    ),
+    "an e-mail address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
+    # Card numbers (PAN) and bank account numbers: 13-19 digits. Candidates are confirmed with
+    # the Luhn check below, which record numbers and amounts almost never pass by chance.
+    # (UnionPay 62, Visa 4, Mastercard 5/2-series, Amex 34/37; mainland debit accounts 62/4/5/6).
+    # A leading 1 or 2 is left out on purpose: record numbers here start with a date (2025...).
+    "a card or account number": r"(^|[^0-9])[3-6][0-9]{12,18}([^0-9]|$)",
+}
+_LUHN_CHECKED = "a card or account number"
+# sha256 / md5 digests: the pseudonymous keys. They contain digit runs by chance.
+_PSEUDONYMOUS_KEY = r"[0-9a-f]{32,}"
+_CANDIDATES_PER_COLUMN = 200
+
+
+class ClearPersonalDataError(ValueError):
+    """The data about to be served contains clear personal data."""
+
+
+@dataclass(frozen=True)
+class PiiFinding:
+    schema: str
+    table: str
+    column: str
+    kind: str
+    rows: int
+    example: str  # masked: enough to find the row, not enough to read the value
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.table}.{self.column}: {self.rows} value(s) look like {self.kind} (e.g. {self.example})"
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask(value: str) -> str:
+    return value[:3] + "*" * max(len(value) - 5, 1) + value[-2:] if len(value) > 5 else "*" * len(value)
+
+
+def _text_columns(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    placeholders = ", ".join("?" for _ in schemas)
+    # Views too (the BI views are what most tools read); nested types holding text are cast.
+    return con.execute(
+        f"""select schema_name, table_name, column_name from duckdb_columns()
+            where database_name = ? and schema_name in ({placeholders}) and data_type like '%VARCHAR%'
+            order by all""",
+        [catalog, *schemas],
+    ).fetchall()
+
+
+def find_clear_pii(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> list[PiiFinding]:
+    """Every text column in ``catalog``'s ``schemas`` whose values look like clear personal data."""
+    by_table: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in _text_columns(con, catalog, schemas):
+        by_table.setdefault((schema, table), []).append(column)
+    kinds = list(PATTERNS)
+    findings: list[PiiFinding] = []
+    for (schema, table), columns in by_table.items():
+        casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
+        # One pass per table: unpivot its text columns, keep the few values with a long digit
+        # run or an @ (cheap), then try each specific pattern on those only.
+        per_kind = ", ".join(
+            f"list(distinct v) filter (where regexp_matches(v, ${i + 1}))[1:{_CANDIDATES_PER_COLUMN}]"
+            for i in range(len(kinds))
+        )
+        rows = con.execute(
+            f"""with text_values as materialized (
+                    select column_name, v
+                    from (unpivot (select {casts} from "{catalog}"."{schema}"."{table}")
+                          on columns(*) into name column_name value v)
+                    where regexp_matches(v, '[0-9]{{11}}|@')
+                      and not regexp_full_match(v, '{_PSEUDONYMOUS_KEY}')
+                )
+                select column_name, {per_kind} from text_values group by column_name order by column_name""",
+            [PATTERNS[k] for k in kinds],
+        ).fetchall()
+        for column, *hits_per_kind in rows:
+            for kind, hits in zip(kinds, hits_per_kind):
+                hits = hits or []
+                if kind == _LUHN_CHECKED:
+                    hits = [v for v in hits if any(luhn_valid(run) for run in _digit_runs(v, 13, 19))]
+                if hits:
+                    findings.append(PiiFinding(schema, table, column, kind, len(hits), _mask(hits[0])))
+    return findings
+
+
+def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
+    runs, current = [], ""
+    for char in value + " ":
+        if char.isdigit() and char.isascii():
+            current += char
+            continue
+        if shortest <= len(current) <= longest:
+            runs.append(current)
+        current = ""
+    return runs
+
+
+def assert_no_clear_pii(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> None:
+    findings = find_clear_pii(con, catalog, schemas)
+    if findings:
+        listed = "\n  ".join(str(f) for f in findings[:20])
+        raise ClearPersonalDataError(
+            f"refusing to publish: {len(findings)} column(s) hold what looks like clear personal data:\n  {listed}"
+        )
