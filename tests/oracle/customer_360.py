@@ -7,6 +7,9 @@ Column definitions: ``dbt_project/models/marts/_marts.yml``. "12m" for flows = t
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import numpy as np
 import pandas as pd
 
 from tests.oracle.arithmetic import round_half_away_from_zero
@@ -103,3 +106,131 @@ def latest_survey(crm_surveys: pd.DataFrame) -> pd.DataFrame:
         "latest_nps": latest_nps.astype("Int64"),
         "latest_survey_date": crm_surveys.groupby("customer_id")["survey_date"].max(),
     })
+
+
+def income_and_spending_by_channel(fund_flows: pd.DataFrame, as_of: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    """Per customer: <channel>_income_fen_12m and <channel>_spending_fen_12m for the four
+    channels (counted flows in the window; they add up to income / spending)."""
+    counted = counted_flows(fund_flows)
+    recent = counted[in_window(counted["flow_date"], as_of, window_days)]
+    sums = recent.groupby(["customer_id", "source_channel", "direction"])["amount_fen"].sum().unstack(
+        ["source_channel", "direction"]
+    )
+    columns = {}
+    for channel in CHANNELS:
+        for direction, label in (("in", "income"), ("out", "spending")):
+            key = (channel, direction)
+            columns[f"{channel}_{label}_fen_12m"] = sums[key] if key in sums.columns else pd.Series(dtype="float64")
+    return pd.DataFrame(columns, index=sums.index)
+
+
+def top_spending_category(fund_flows: pd.DataFrame, as_of: pd.Timestamp, window_days: int) -> pd.DataFrame:
+    """Per customer with consumption: the consumption:* category with the highest counted
+    outflow in the window (ties: the first name) and that amount."""
+    counted = counted_flows(fund_flows)
+    recent = counted[in_window(counted["flow_date"], as_of, window_days)]
+    consumption = recent[(recent["direction"] == "out") & recent["category"].str.startswith("consumption:")]
+    per_category = consumption.groupby(["customer_id", "category"], as_index=False)["amount_fen"].sum()
+    top = per_category.sort_values(["customer_id", "amount_fen", "category"], ascending=[True, False, True])
+    top = top.drop_duplicates("customer_id", keep="first").set_index("customer_id")
+    return top.rename(columns={"category": "top_spending_category_12m", "amount_fen": "top_spending_category_fen_12m"})
+
+
+def acquisition_cac(marketing_spend: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
+    """Per acquisition channel with spend: the channel's total spend / the customers it acquired
+    while the spend ran (registered from the first spend month to the end of the last one);
+    NULL when it acquired nobody. A (month, channel) re-delivered counts once (the last
+    delivery): it is one month's spend."""
+    spend = marketing_spend.drop_duplicates(["spend_month", "acquisition_channel"], keep="last")
+    per_channel = spend.groupby("acquisition_channel").agg(
+        spend_fen=("spend_fen", "sum"), first_month=("spend_month", "min"), last_month=("spend_month", "max")
+    )
+    acquired = customers.merge(per_channel, left_on="acquisition_channel", right_index=True)
+    during = (acquired["registered_date"] >= acquired["first_month"]) & (
+        acquired["registered_date"] < acquired["last_month"] + pd.DateOffset(months=1)
+    )
+    counts = acquired[during].groupby("acquisition_channel").size().reindex(per_channel.index, fill_value=0)
+    cac = (per_channel["spend_fen"].astype("float64") / 100) / counts.where(counts > 0)
+    return cac.rename("acquisition_cac_cny")
+
+
+def repayment_behaviour(
+    customer_cards: pd.DataFrame,
+    card_statements: pd.DataFrame,
+    fund_flows: pd.DataFrame,
+    income_fen_12m: pd.Series,
+    as_of: pd.Timestamp,
+    parameters,
+) -> pd.DataFrame:
+    """Per customer (``income_fen_12m``'s index = every customer): card repayment behaviour over
+    the statements of the window and the repayment capacity (the columns mart_customer_360 takes
+    from mart_credit_risk):
+    - card_count: the customer's cards;
+    - card_avg_utilisation_12m: mean statement balance / credit limit over the window's statements;
+    - minimum_payment_only_months_12m: months with a statement that had a balance and was repaid
+      with at least the minimum due but below ``min_payment_max_share`` of the balance;
+    - late_payment_count_12m: statements with a minimum due repaid after the due date, or not
+      repaid although the due date has passed;
+    - full_payment_rate_12m: statements repaid in full / statements with a balance (NULL without);
+    - obligations_cny_12m: loan repayments (outflows, window) + the window's minimum dues;
+    - obligation_to_income_ratio: obligations / income (NULL without income);
+    - repayment_capacity_band: no_obligations, no_income, strong (< watch), watch (< high), high_risk.
+    Statements: exact re-deliveries (same card, date and values) count once.
+    """
+    value_columns = ["statement_balance_fen", "minimum_due_fen", "due_date", "paid_amount_fen", "paid_date"]
+    statements = card_statements.drop_duplicates(["card_account_id", "statement_date", *value_columns])
+    statements = customer_cards.merge(statements, on="card_account_id", how="inner")
+    statements = statements[in_window(statements["statement_date"], as_of, parameters.window_days)].copy()
+
+    # the share as an exact fraction: paid < balance x share compared in integers, as DECIMAL does
+    share = Fraction(str(parameters.min_payment_max_share)).limit_denominator()
+    balance = statements["statement_balance_fen"]
+    minimum = statements["minimum_due_fen"]
+    paid = statements["paid_amount_fen"].fillna(0)
+    limit = statements["credit_limit_fen"].astype("Float64")
+    statements["utilisation"] = balance.astype("Float64") / limit.where(limit != 0)
+    has_minimum = (minimum.fillna(0) > 0).astype(bool)
+    repaid_late = (statements["paid_date"] > statements["due_date"]).fillna(False).astype(bool)
+    unpaid_past_due = (statements["paid_date"].isna() & (statements["due_date"] < as_of)).fillna(False).astype(bool)
+    statements["is_late"] = has_minimum & (repaid_late | unpaid_past_due)
+    with_balance = (balance > 0).fillna(False).astype(bool)
+    statements["with_balance"] = with_balance
+    statements["is_minimum_payment_only"] = (
+        with_balance & (paid >= minimum).fillna(False).astype(bool)
+        & (paid * share.denominator < balance * share.numerator).fillna(False).astype(bool)
+    )
+    statements["is_paid_in_full"] = with_balance & (paid >= balance).fillna(False).astype(bool)
+    statements["statement_month"] = month_start(statements["statement_date"])
+
+    by_customer = statements.groupby("customer_id")
+    summary = pd.DataFrame({
+        "card_avg_utilisation_12m": by_customer["utilisation"].mean(),
+        "minimum_payment_only_months_12m": statements[statements["is_minimum_payment_only"]]
+        .groupby("customer_id")["statement_month"].nunique(),
+        "late_payment_count_12m": by_customer["is_late"].sum(),
+        "paid_in_full": by_customer["is_paid_in_full"].sum(),
+        "with_balance": by_customer["with_balance"].sum(),
+        "minimum_due_fen_12m": by_customer["minimum_due_fen"].sum(),
+    })
+    out = pd.DataFrame(index=income_fen_12m.index).join(summary)
+    out["card_count"] = customer_cards.groupby("customer_id").size().reindex(out.index).fillna(0).astype("int64")
+    for column in ("minimum_payment_only_months_12m", "late_payment_count_12m", "minimum_due_fen_12m"):
+        out[column] = out[column].fillna(0).astype("int64")
+    with_balance_count = out.pop("with_balance")
+    out["full_payment_rate_12m"] = out.pop("paid_in_full") / with_balance_count.where(with_balance_count > 0)
+
+    flows = fund_flows[fund_flows["customer_id"].notna()]
+    loans = flows[(flows["category"] == "loan_repayment") & (flows["direction"] == "out")
+                  & in_window(flows["flow_date"], as_of, parameters.window_days)]
+    loan_fen = loans.groupby("customer_id")["amount_fen"].sum().reindex(out.index).fillna(0).astype("int64")
+    out["obligations_fen_12m"] = loan_fen + out.pop("minimum_due_fen_12m")
+    income = income_fen_12m.astype("float64")
+    out["obligation_to_income_ratio"] = out["obligations_fen_12m"] / income.where(income != 0)
+    ratio = out["obligations_fen_12m"] / income.where(income > 0)
+    out["repayment_capacity_band"] = np.select(
+        [out["obligations_fen_12m"] == 0, income <= 0, ratio < parameters.obligation_ratio_watch,
+         ratio < parameters.obligation_ratio_high],
+        ["no_obligations", "no_income", "strong", "watch"],
+        default="high_risk",
+    )
+    return out

@@ -35,6 +35,9 @@ class OracleParameters:
     tier_b_share: float = 0.8
     tier_c_share: float = 0.95
     reporting_currency: str = "CNY"
+    min_payment_max_share: float = 0.2
+    obligation_ratio_watch: float = 0.4
+    obligation_ratio_high: float = 0.7
 
     @classmethod
     def from_dbt_project(cls, path: Path = DBT_PROJECT_FILE) -> OracleParameters:
@@ -48,6 +51,9 @@ class OracleParameters:
             tier_a_share=float(dbt_vars.get("key_account_tier_a_share", defaults.tier_a_share)),
             tier_b_share=float(dbt_vars.get("key_account_tier_b_share", defaults.tier_b_share)),
             tier_c_share=float(dbt_vars.get("key_account_tier_c_share", defaults.tier_c_share)),
+            min_payment_max_share=float(dbt_vars.get("credit_min_payment_max_share", defaults.min_payment_max_share)),
+            obligation_ratio_watch=float(dbt_vars.get("credit_obligation_ratio_watch", defaults.obligation_ratio_watch)),
+            obligation_ratio_high=float(dbt_vars.get("credit_obligation_ratio_high", defaults.obligation_ratio_high)),
         )
 
 

@@ -16,11 +16,6 @@ from tests.oracle.arithmetic import fen_to_yuan
 from tests.oracle.inputs import OracleInputs
 from tests.oracle.monthly import customer_monthly_fen
 
-# mart_customer_features.is_key_account (the threshold rule, dbt vars of the same name)
-KEY_ACCOUNT_MIN_AVG_BALANCE_CNY = 1_000_000
-KEY_ACCOUNT_MIN_INCOME_CNY_12M = 3_000_000
-
-
 def _fen_columns_to_yuan(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
     for fen_column, yuan_column in renames.items():
         frame[yuan_column] = fen_to_yuan(frame.pop(fen_column))
@@ -45,43 +40,54 @@ def oracle_customer_monthly(inputs: OracleInputs) -> pd.DataFrame:
     return _fen_columns_to_yuan(monthly, {"inflow_fen": "inflow_cny", "outflow_fen": "outflow_cny", "net_fen": "net_cny"})
 
 
-def oracle_customer_360(inputs: OracleInputs, balances: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``mart_customer_360`` without the ML columns: key customer_id."""
+def oracle_customer_360(
+    inputs: OracleInputs, balances: pd.DataFrame | None = None, key_account_rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``mart_customer_360`` without the ML columns: key customer_id. ``key_account_rows`` is
+    this oracle's ``mart_key_accounts`` (computed when not given)."""
     parameters = inputs.parameters
     as_of = customer_family.warehouse_date(inputs.fund_flows)
     customers = customer_family.customers(inputs.crm_customers, as_of)
     balances = customer_balances(inputs) if balances is None else balances
+    if key_account_rows is None:
+        key_account_rows = oracle_key_accounts(inputs, balances)
     cards = customer_family.customer_cards(inputs.card_accounts, customers["customer_id"])
+    window = parameters.window_days
 
     out = customers.set_index("customer_id")
-    out = out.join(features.flow_activity(inputs.fund_flows, as_of, parameters.window_days))
-    out = out.join(features.income_and_spending(inputs.fund_flows, as_of, parameters.window_days))
+    out = out.join(features.flow_activity(inputs.fund_flows, as_of, window))
+    out = out.join(features.income_and_spending(inputs.fund_flows, as_of, window))
     out = out.join(features.balance_summary(balances, as_of))
     out = out.join(features.card_utilisation(cards, inputs.card_statements))
     out = out.join(features.latest_survey(inputs.crm_surveys))
-    out = out.reset_index()
+    out = out.join(features.income_and_spending_by_channel(inputs.fund_flows, as_of, window))
+    out = out.join(features.top_spending_category(inputs.fund_flows, as_of, window))
+    out = out.join(features.acquisition_cac(inputs.marketing_spend, customers), on="acquisition_channel")
+    out = out.join(key_account_columns(key_account_rows))
 
     # customers without flows: 0 amounts and counts, NULL dates / recency / ratios
+    channel_amounts = [f"{channel}_{label}_fen_12m" for channel in features.CHANNELS for label in ("income", "spending")]
     zero_when_no_flows = [
         "frequency_12m", "flows_12m", "outlier_count_12m", "income_fen_12m", "spending_fen_12m",
         "consumption_fen_12m", "salary_fen_12m", "total_inflow_fen", "total_outflow_fen",
-        "share_bank", "share_payments", "share_ecommerce", "share_cards",
+        "share_bank", "share_payments", "share_ecommerce", "share_cards", *channel_amounts,
     ]
     for column in zero_when_no_flows:
         out[column] = out[column].fillna(0)
     for column in ("frequency_12m", "flows_12m", "outlier_count_12m"):
         out[column] = out[column].astype("int64")
     out["has_salary"] = out["has_salary"].fillna(False).astype(bool)
+    out["is_key_account"] = out["is_key_account"].fillna(False).astype(bool)
+    out = out.join(features.repayment_behaviour(
+        cards, inputs.card_statements, inputs.fund_flows, out["income_fen_12m"], as_of, parameters
+    ))
+    out = out.reset_index()
     out["as_of_date"] = as_of
     out["recency_days"] = (as_of - out["last_flow_date"]).dt.days.astype("Int64")
     out["tenure_days"] = (as_of - out["registered_date"]).dt.days.astype("Int64")
     out["net_flow_fen_12m"] = out["income_fen_12m"] - out["spending_fen_12m"]
     income = out["income_fen_12m"].astype("Float64")
     out["spending_to_income_ratio"] = out["spending_fen_12m"] / income.where(income != 0)
-    out["is_key_account"] = (
-        (out["avg_balance_fen"].fillna(0) >= KEY_ACCOUNT_MIN_AVG_BALANCE_CNY * 100)
-        | (out["income_fen_12m"] >= KEY_ACCOUNT_MIN_INCOME_CNY_12M * 100)
-    ).astype(bool)
     out = out.drop(columns=["age"])
     return _fen_columns_to_yuan(out, {
         "income_fen_12m": "income_cny_12m",
@@ -93,7 +99,19 @@ def oracle_customer_360(inputs: OracleInputs, balances: pd.DataFrame | None = No
         "latest_balance_fen": "latest_balance_cny",
         "total_inflow_fen": "total_inflow_cny",
         "total_outflow_fen": "total_outflow_cny",
+        "top_spending_category_fen_12m": "top_spending_category_cny_12m",
+        "obligations_fen_12m": "obligations_cny_12m",
+        **{column: column.replace("_fen_", "_cny_") for column in channel_amounts},
     })
+
+
+def key_account_columns(key_account_rows: pd.DataFrame) -> pd.DataFrame:
+    """The customer's key-account row of the as-of month (the newest period_month): tier,
+    is_key_account, contribution_rank, revenue_proxy_cny_12m; indexed by customer_id."""
+    newest = key_account_rows[key_account_rows["period_month"] == key_account_rows["period_month"].max()]
+    return newest.set_index("customer_id")[["tier", "is_key_account", "contribution_rank", "revenue_proxy_cny_12m"]].rename(
+        columns={"tier": "key_account_tier"}
+    )
 
 
 def oracle_key_accounts(inputs: OracleInputs, balances: pd.DataFrame | None = None) -> pd.DataFrame:
