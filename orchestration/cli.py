@@ -204,8 +204,125 @@ def _print_summary(summary, settings: Settings, seconds: float, success: bool) -
     console.print(f"Warehouse:    {settings.warehouse_path}")
     console.print(f"Serving copy: {settings.serving_path} (Parquet in {settings.parquet_dir})")
     console.print(f"Report:       {settings.reports_dir / 'refresh_summary.html'}")
+    _print_report_and_actions(settings)
     verdict = "[green]succeeded[/green]" if success else "[red]FAILED[/red]"
     console.print(f"Full refresh {verdict} in {seconds:.0f}s.")
+
+
+def _print_report_and_actions(settings: Settings) -> None:
+    """Where the full report (per language) and the action lists of the served version are."""
+    from reports.actions import actions_dir
+    from reports.review import approval_of, report_files
+    from warehouse.publishing import current_version
+
+    version = current_version(settings)
+    if version is None:
+        return
+    for path in report_files(settings.reports_dir, version).get(version, []):
+        approval = approval_of(settings.reports_dir, version)
+        state = f"approved by {approval.approved_by}" if approval else "draft"
+        console.print(f"Report ({state}): {path}")
+    snapshot = actions_dir(settings.home) / version
+    if snapshot.exists():
+        console.print(f"Action lists: {snapshot} ({', '.join(sorted(p.name for p in snapshot.glob('*.csv')))})")
+
+
+report_app = typer.Typer(help="Build the refresh report from the serving copy, and review it (报告审核).")
+app.add_typer(report_app, name="report")
+
+
+@report_app.callback(invoke_without_command=True)
+def report(
+    ctx: typer.Context,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh or en (default: both).")] = None,
+) -> None:
+    """Build the report of the served version (a draft until `fundflow report approve`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from reports.actions import build_action_lists
+    from reports.fundflow_report import build_report, load_gate_results
+    from reports.i18n import LANGUAGES
+    from reports.review import ReviewError
+    from reports.serving_reader import open_serving
+
+    settings = load_settings()
+    languages = [lang] if lang else list(LANGUAGES)
+    if lang is not None and lang not in LANGUAGES:
+        console.print(f"[red]--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}.[/red]")
+        raise typer.Exit(2)
+    try:
+        with open_serving(settings.serving_path) as reader:
+            lists = build_action_lists(reader)
+        gates = load_gate_results(settings.reports_dir, lists.snapshot_id)
+        for language in languages:
+            path = build_report(settings.serving_path, settings.reports_dir, language, gate_results=gates,
+                                action_lists=lists)
+            console.print(f"Report (draft, {language}): {path}")
+    except (FileNotFoundError, ReviewError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+
+
+@report_app.command("approve")
+def report_approve(
+    by: Annotated[str, typer.Option("--by", help="Name of the reviewer approving the report.")],
+    version: Annotated[str | None, typer.Option(help="Serving version of the report (default: the latest).")] = None,
+) -> None:
+    """Approve a report: record who and when in reports/approvals.jsonl and mark the files approved."""
+    from reports.review import ReviewError, approve
+
+    settings = load_settings()
+    try:
+        approval = approve(settings.reports_dir, by, version=version)
+    except ReviewError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+    console.print(f"Report {approval.version} approved by {approval.approved_by} at {approval.approved_at}: "
+                  f"{', '.join(approval.files)}")
+
+
+@report_app.command("status")
+def report_status() -> None:
+    """List report versions and whether each is a draft or approved."""
+    from reports.review import status
+
+    settings = load_settings()
+    table = Table(title=f"Reports in {settings.reports_dir}")
+    for column in ("version", "languages", "status"):
+        table.add_column(column)
+    for version, languages, approval in status(settings.reports_dir):
+        state = f"approved by {approval.approved_by} at {approval.approved_at}" if approval else "draft"
+        table.add_row(version, ", ".join(languages), state)
+    console.print(table)
+
+
+@app.command()
+def export(
+    record: Annotated[bool, typer.Option("--record/--no-record",
+                                         help="Also record the lists in ops.action_lists (needs the warehouse lock).")] = True,
+) -> None:
+    """Write the action lists of the served version (CSV + Parquet) to FUNDFLOW_HOME/actions/<version>/."""
+    from reports.actions import actions_dir, export_action_lists, record_action_lists
+    from warehouse.connections import warehouse_connection
+
+    settings = load_settings()
+    try:
+        lists, paths = export_action_lists(settings.serving_path, actions_dir(settings.home))
+    except FileNotFoundError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+    table = Table(title=f"Action lists as of {lists.as_of_month:%Y-%m} (version {lists.snapshot_id})")
+    for column in ("list", "targets", "note"):
+        table.add_column(column)
+    for name, action_list in lists.lists.items():
+        table.add_row(name, f"{len(action_list.targets):,}", action_list.note or "")
+    console.print(table)
+    if record:
+        # The refresh job records the lists itself; this waits for the warehouse lock if a run holds it.
+        with warehouse_connection(settings) as con:
+            rows = record_action_lists(con, lists)
+        console.print(f"Recorded {rows:,} scored customers in ops.action_lists (for mart_action_effect).")
+    console.print(f"Files: {paths[0].parent}")
 
 
 @app.command()
