@@ -72,14 +72,15 @@ def account_month_end_balances(
         ["account_id", "balance_month"], keep="last"
     )[["account_id", "balance_month", "balance_fen", "currency"]]
 
+    # every month from the account's first month-end line to the newest month
     first_months = last_lines.groupby("account_id")["balance_month"].min()
-    account_months = pd.concat(
-        [
-            pd.DataFrame({"account_id": account_id, "balance_month": pd.date_range(first, newest_month, freq="MS")})
-            for account_id, first in first_months.items()
-        ],
-        ignore_index=True,
-    )
+    first_periods = first_months.dt.to_period("M")
+    month_counts = [(newest_month.to_period("M") - first).n + 1 for first in first_periods]
+    account_months = pd.DataFrame({
+        "account_id": first_months.index.repeat(month_counts),
+        "balance_month": [period.to_timestamp() for first, count in zip(first_periods, month_counts)
+                          for period in pd.period_range(first, periods=count, freq="M")],
+    })
     account_months["balance_month"] = account_months["balance_month"].astype("datetime64[s]")
     # carry the last observed month-end line forward
     carried = pd.merge_asof(

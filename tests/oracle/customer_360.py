@@ -216,14 +216,14 @@ def repayment_behaviour(
     out["card_count"] = customer_cards.groupby("customer_id").size().reindex(out.index).fillna(0).astype("int64")
     for column in ("minimum_payment_only_months_12m", "late_payment_count_12m", "minimum_due_fen_12m"):
         out[column] = out[column].fillna(0).astype("int64")
-    with_balance_count = out.pop("with_balance")
-    out["full_payment_rate_12m"] = out.pop("paid_in_full") / with_balance_count.where(with_balance_count > 0)
+    with_balance_count = out["with_balance"]
+    out["full_payment_rate_12m"] = out["paid_in_full"] / with_balance_count.where(with_balance_count > 0)
 
     flows = fund_flows[fund_flows["customer_id"].notna()]
     loans = flows[(flows["category"] == "loan_repayment") & (flows["direction"] == "out")
                   & in_window(flows["flow_date"], as_of, parameters.window_days)]
     loan_fen = loans.groupby("customer_id")["amount_fen"].sum().reindex(out.index).fillna(0).astype("int64")
-    out["obligations_fen_12m"] = loan_fen + out.pop("minimum_due_fen_12m")
+    out["obligations_fen_12m"] = loan_fen + out["minimum_due_fen_12m"]
     income = income_fen_12m.astype("float64")
     out["obligation_to_income_ratio"] = out["obligations_fen_12m"] / income.where(income != 0)
     ratio = out["obligations_fen_12m"] / income.where(income > 0)

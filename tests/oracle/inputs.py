@@ -102,7 +102,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, parameters: OracleParameters | N
         "is_internal_transfer, is_echo, is_outlier from marts.fct_fund_flows"
     ).df()
     flows["flow_date"] = to_date(flows["flow_date"])
-    flows["amount_fen"] = to_fen(flows.pop("amount_cny")).astype("int64")
+    flows["amount_fen"] = to_fen(flows["amount_cny"]).astype("int64")
 
     customers = _usable(
         con, "staging.stg_crm__customers",
@@ -118,12 +118,12 @@ def load_inputs(con: duckdb.DuckDBPyConnection, parameters: OracleParameters | N
 
     spend = _usable(con, "staging.stg_crm__marketing_spend", "spend_month, acquisition_channel, spend_cny")
     spend["spend_month"] = to_date(spend["spend_month"])
-    spend["spend_fen"] = to_fen(spend.pop("spend_cny"))
+    spend["spend_fen"] = to_fen(spend["spend_cny"])
 
     cards = _usable(
         con, "staging.stg_cards__accounts", "card_account_id, customer_id, credit_limit, _source_file, _source_line"
     )
-    cards["credit_limit_fen"] = to_fen(cards.pop("credit_limit"))
+    cards["credit_limit_fen"] = to_fen(cards["credit_limit"])
 
     statements = _usable(
         con, "staging.stg_cards__statements",
@@ -133,18 +133,18 @@ def load_inputs(con: duckdb.DuckDBPyConnection, parameters: OracleParameters | N
     for column in ("statement_date", "due_date", "paid_date"):
         statements[column] = to_date(statements[column])
     for column in ("statement_balance", "minimum_due", "paid_amount"):
-        statements[f"{column}_fen"] = to_fen(statements.pop(column))
+        statements[f"{column}_fen"] = to_fen(statements[column])
 
     bank = _usable(
         con, "staging.stg_bank__transactions",
         "transaction_id, account_id, txn_ts, currency, balance, _source_file, _source_line",
     )
     bank["txn_ts"] = to_local_time(bank["txn_ts"])
-    bank["balance_fen"] = to_fen(bank.pop("balance"))
+    bank["balance_fen"] = to_fen(bank["balance"])
 
     fx_rates = _usable(con, "staging.stg_reference__fx_rates", "rate_date, currency, rate_to_cny, _source_file, _source_line")
     fx_rates["rate_date"] = to_date(fx_rates["rate_date"])
-    fx_rates["rate_millionths"] = to_millionths(fx_rates.pop("rate_to_cny"))
+    fx_rates["rate_millionths"] = to_millionths(fx_rates["rate_to_cny"])
 
     return OracleInputs(
         fund_flows=flows,

@@ -83,7 +83,7 @@ def twelve_month_figures(panel: pd.DataFrame, monthly_fen: pd.DataFrame, months:
     out = panel.merge(figures.reset_index(), on=["customer_id", "period_month"], how="left")
     for source, target in (("inflow_fen", "income_fen_12m"), ("outflow_fen", "spending_fen_12m"),
                            ("consumption_fen", "consumption_fen_12m")):
-        out[target] = out.pop(source).fillna(0).round().astype("int64")
+        out[target] = out[source].fillna(0).round().astype("int64")
     return out
 
 
@@ -125,7 +125,7 @@ def compare_with_previous_month(ranked: pd.DataFrame) -> pd.DataFrame:
     out = ranked.merge(previous, on=["customer_id", "period_month"], how="left")
     out["prev_contribution_rank"] = out["prev_contribution_rank"].astype("Int64")
     out["rank_change"] = out["prev_contribution_rank"] - out["contribution_rank"]
-    out["revenue_change_cny"] = out["revenue_proxy_cny_12m"] - out.pop("prev_revenue_proxy")
+    out["revenue_change_cny"] = out["revenue_proxy_cny_12m"] - out["prev_revenue_proxy"]
     was_key = (out["prev_tier"] == "A").fillna(False).astype(bool)
     is_key = out["is_key_account"].astype(bool)
     out["key_account_change"] = np.select(

@@ -18,8 +18,8 @@ from tests.oracle.monthly import customer_monthly_fen
 
 def _fen_columns_to_yuan(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
     for fen_column, yuan_column in renames.items():
-        frame[yuan_column] = fen_to_yuan(frame.pop(fen_column))
-    return frame
+        frame[yuan_column] = fen_to_yuan(frame[fen_column])
+    return frame.drop(columns=list(renames))
 
 
 def customer_balances(inputs: OracleInputs) -> pd.DataFrame:
