@@ -1,5 +1,5 @@
--- The KPI mart as it is (long format: one row per month x dimension value), plus a month label
--- that sorts as text, which some BI tools need for a category axis.
+-- The KPI mart (long format: one row per month x dimension value) with a month label that sorts
+-- as text, which some BI tools need for a category axis. Definitions: mart_kpis in _marts.yml.
 with kpis as (
 
     select * from main.mart_kpis
@@ -9,8 +9,22 @@ with kpis as (
 final as (
 
     select
-        strftime(kpis.month, '%Y-%m') as year_month,
-        kpis.*
+        month,
+        strftime(month, '%Y-%m') as year_month,
+        dimension,
+        dimension_value,
+        customers,
+        active_customers,
+        new_customers,
+        base_customers,
+        lost_customers,
+        churn_rate,
+        retention_rate,
+        marketing_spend_cny,
+        cac_cny,
+        avg_csat,
+        clv_proxy_cny,
+        aum_proxy_cny
     from kpis
 
 )
