@@ -110,22 +110,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     )
 
 
-@dg.run_failure_sensor(
-    name="run_failure_alert_sensor",
-    description="A failed run writes a row to ops.alerts, logs a clear message and calls the "
-    "notification hook (FUNDFLOW_ALERT_COMMAND / FUNDFLOW_ALERT_WEBHOOK, see warehouse/alerts.py).",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
-    run = context.dagster_run
-    message = context.failure_event.message or "run failed"
-    failed_steps = [e.step_key for e in context.get_step_failure_events() if e.step_key]
-    if failed_steps:
-        message += f" (failed steps: {', '.join(failed_steps)})"
-    raise_alert(Alert("run_failure", run.job_name, message, run_id=run.run_id), warehouse.settings)
-
-
-def check_alert_for(evaluation) -> Alert | None:
+def check_alert_for(evaluation, run_id: str | None) -> Alert | None:
     """The alert a check evaluation deserves: failed blocking/error checks and failed freshness checks."""
     if evaluation.passed:
         return None
@@ -139,34 +124,42 @@ def check_alert_for(evaluation) -> Alert | None:
         text = "blocking check failed; everything downstream of it was held back"
     else:
         text = "error-severity check failed"
-    return Alert("freshness" if is_freshness else "check_failure", subject, text,
+    return Alert("freshness" if is_freshness else "check_failure", subject, text, run_id=run_id,
                  severity=evaluation.severity.value.lower())
 
 
-@dg.sensor(
-    name="check_failure_alert_sensor",
-    minimum_interval_seconds=60,
-    description="Failed blocking / error-severity checks and failed freshness checks write a row to "
-    "ops.alerts and call the notification hook.",
+def check_alerts_for_run(instance: dg.DagsterInstance, run_id: str) -> list[Alert]:
+    """Alerts for the failed checks of one run (read per run: works on run-sharded event logs too)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    alerts = (check_alert_for(r.event_log_entry.dagster_event.event_specific_data, run_id) for r in records)
+    return [alert for alert in alerts if alert is not None]
+
+
+@dg.run_failure_sensor(
+    name="run_failure_alert_sensor",
+    description="A failed run (including one stopped by a failed blocking check) writes a row to "
+    "ops.alerts per failure, logs a clear message and calls the notification hook "
+    "(FUNDFLOW_ALERT_COMMAND / FUNDFLOW_ALERT_WEBHOOK, see warehouse/alerts.py).",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def check_failure_alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    after = int(context.cursor) if context.cursor else None
-    records = context.instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=500,
-        ascending=True,
-    )
-    if after is None and not records:
-        return dg.SkipReason("no check evaluations yet")
-    raised = 0
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        alert = check_alert_for(evaluation)
-        if alert is not None:
-            raise_alert(Alert(alert.kind, alert.subject, alert.message, run_id=record.run_id,
-                              severity=alert.severity), warehouse.settings)
-            raised += 1
-        context.update_cursor(str(record.storage_id))
-    if not raised:
-        return dg.SkipReason(f"{len(records)} new check evaluations, none failed")
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
+    run = context.dagster_run
+    message = context.failure_event.message or "run failed"
+    failed_steps = [e.step_key for e in context.get_step_failure_events() if e.step_key]
+    if failed_steps:
+        message += f" (failed steps: {', '.join(failed_steps)})"
+    raise_alert(Alert("run_failure", run.job_name, message, run_id=run.run_id), warehouse.settings)
+    for alert in check_alerts_for_run(context.instance, run.run_id):
+        raise_alert(alert, warehouse.settings)
+
+
+@dg.run_status_sensor(
+    name="check_failure_alert_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    description="A run that succeeded but carried failed error-severity or freshness checks writes "
+    "a row to ops.alerts per failed check and calls the notification hook.",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def check_failure_alert_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    for alert in check_alerts_for_run(context.instance, context.dagster_run.run_id):
+        raise_alert(alert, warehouse.settings)
