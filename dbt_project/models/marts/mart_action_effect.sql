@@ -1,0 +1,212 @@
+-- Effect evaluation of the action lists (效果评估): each list snapshot's targeted customers
+-- against similar customers the same snapshot did not target, over the months that followed.
+-- Method (documented in _marts_actions.yml): exact match on segment and churn-risk band, then
+-- the nearest list score (1:1 nearest neighbour with replacement, ties by customer_id);
+-- outcomes over the follow-up window from mart_customer_monthly.
+
+{% set action_lists_source = source('ops_actions', 'action_lists') %}
+{% set action_lists_relation = load_relation(action_lists_source) if execute else none %}
+{% set followup_months = var('action_effect_followup_months', 3) %}
+
+with
+
+{% if action_lists_relation is not none %}
+action_lists as (
+
+    select * from {{ action_lists_source }}
+
+),
+{% else %}
+-- Before the first export (`fundflow export` or the refresh's reports/action_lists asset)
+-- ops.action_lists does not exist: an empty, typed stand-in keeps the mart and its lineage.
+action_lists as (
+
+    select
+        null::varchar as snapshot_id,
+        null::varchar as list_name,
+        null::date as as_of_month,
+        null::varchar as customer_id,
+        null::boolean as is_targeted,
+        null::double as score,
+        null::varchar as segment_name,
+        null::varchar as churn_risk_band,
+        null::timestamptz as recorded_at
+    where false
+
+),
+{% endif %}
+
+customer_monthly as (
+
+    select * from {{ ref('mart_customer_monthly') }}
+
+),
+
+data_end as (
+
+    select max(month) as last_month from customer_monthly
+
+),
+
+snapshots as (
+
+    select
+        snapshot_id,
+        list_name,
+        any_value(as_of_month) as as_of_month
+    from action_lists
+    group by all
+
+),
+
+targeted as (
+
+    select * from action_lists where is_targeted
+
+),
+
+untargeted as (
+
+    select * from action_lists where not is_targeted
+
+),
+
+-- Candidates share the snapshot, the list, the segment and the churn-risk band (a null
+-- segment or band matches a null: "unknown" is a stratum of its own).
+candidate_controls as (
+
+    select
+        targeted.snapshot_id,
+        targeted.list_name,
+        targeted.customer_id as target_customer_id,
+        untargeted.customer_id as control_customer_id,
+        abs(coalesce(targeted.score, 0) - coalesce(untargeted.score, 0)) as score_distance,
+        row_number() over (
+            partition by targeted.snapshot_id, targeted.list_name, targeted.customer_id
+            order by abs(coalesce(targeted.score, 0) - coalesce(untargeted.score, 0)), untargeted.customer_id
+        ) as nearness_rank
+    from targeted
+    inner join untargeted
+        on targeted.snapshot_id = untargeted.snapshot_id
+        and targeted.list_name = untargeted.list_name
+        and targeted.segment_name is not distinct from untargeted.segment_name
+        and targeted.churn_risk_band is not distinct from untargeted.churn_risk_band
+
+),
+
+matched_pairs as (
+
+    select * from candidate_controls where nearness_rank = 1
+
+),
+
+-- Follow-up window: the {{ followup_months }} calendar months after the snapshot's as-of month.
+customer_outcomes as (
+
+    select
+        members.snapshot_id,
+        members.list_name,
+        members.customer_id,
+        count(distinct customer_monthly.month) filter (where customer_monthly.flow_count > 0) as active_months,
+        bool_or(
+            customer_monthly.flow_count > 0
+            and customer_monthly.month = members.as_of_month + interval {{ followup_months }} month
+        ) as is_active_at_end,
+        coalesce(sum(customer_monthly.net_cny), 0) as net_flow_cny
+    from (select distinct snapshot_id, list_name, as_of_month, customer_id from action_lists) as members
+    left join customer_monthly
+        on customer_monthly.customer_id = members.customer_id
+        and customer_monthly.month > members.as_of_month
+        and customer_monthly.month <= members.as_of_month + interval {{ followup_months }} month
+    group by all
+
+),
+
+pair_outcomes as (
+
+    select
+        matched_pairs.snapshot_id,
+        matched_pairs.list_name,
+        matched_pairs.target_customer_id,
+        matched_pairs.control_customer_id,
+        matched_pairs.score_distance,
+        coalesce(target.is_active_at_end, false) as target_active,
+        coalesce(control.is_active_at_end, false) as control_active,
+        target.net_flow_cny as target_net_flow_cny,
+        control.net_flow_cny as control_net_flow_cny,
+        -- churned: not one flow in the whole follow-up window
+        target.active_months = 0 as target_churned,
+        control.active_months = 0 as control_churned
+    from matched_pairs
+    inner join customer_outcomes as target
+        on target.snapshot_id = matched_pairs.snapshot_id
+        and target.list_name = matched_pairs.list_name
+        and target.customer_id = matched_pairs.target_customer_id
+    inner join customer_outcomes as control
+        on control.snapshot_id = matched_pairs.snapshot_id
+        and control.list_name = matched_pairs.list_name
+        and control.customer_id = matched_pairs.control_customer_id
+
+),
+
+list_sizes as (
+
+    select
+        snapshot_id,
+        list_name,
+        count(*) filter (where is_targeted) as targeted_customers,
+        count(*) filter (where not is_targeted) as untargeted_customers
+    from action_lists
+    group by all
+
+),
+
+effects as (
+
+    select
+        snapshot_id,
+        list_name,
+        count(*) as matched_targets,
+        count(distinct control_customer_id) as distinct_controls,
+        avg(score_distance) as avg_score_distance,
+        avg(target_active::int) as target_active_rate,
+        avg(control_active::int) as control_active_rate,
+        avg(target_net_flow_cny) as target_avg_net_flow_cny,
+        avg(control_net_flow_cny) as control_avg_net_flow_cny,
+        avg(target_churned::int) as target_churn_rate,
+        avg(control_churned::int) as control_churn_rate
+    from pair_outcomes
+    group by all
+
+),
+
+final as (
+
+    select
+        snapshots.snapshot_id,
+        snapshots.list_name,
+        snapshots.as_of_month,
+        {{ followup_months }} as followup_months,
+        data_end.last_month >= snapshots.as_of_month + interval {{ followup_months }} month as followup_complete,
+        list_sizes.targeted_customers,
+        list_sizes.untargeted_customers,
+        coalesce(effects.matched_targets, 0) as matched_targets,
+        coalesce(effects.distinct_controls, 0) as distinct_controls,
+        effects.avg_score_distance,
+        effects.target_active_rate,
+        effects.control_active_rate,
+        effects.target_active_rate - effects.control_active_rate as active_rate_effect,
+        effects.target_avg_net_flow_cny,
+        effects.control_avg_net_flow_cny,
+        effects.target_avg_net_flow_cny - effects.control_avg_net_flow_cny as net_flow_effect_cny,
+        effects.target_churn_rate,
+        effects.control_churn_rate,
+        effects.target_churn_rate - effects.control_churn_rate as churn_rate_effect
+    from snapshots
+    cross join data_end
+    inner join list_sizes using (snapshot_id, list_name)
+    left join effects using (snapshot_id, list_name)
+
+)
+
+select * from final
