@@ -81,3 +81,42 @@ def test_the_ui_offers_the_full_refresh_job(webserver_url: str) -> None:
     repositories = data["repositoriesOrError"]["nodes"]
     assert any(r["location"]["name"] == "fundflow" for r in repositories)
     assert any(job["name"] == "full_refresh" for r in repositories for job in r["jobs"])
+
+
+def test_the_ui_lists_the_schedules_and_sensors_in_shanghai_time(webserver_url: str) -> None:
+    data = _graphql(
+        webserver_url,
+        """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+             location { name }
+             schedules { name cronSchedule executionTimezone pipelineName description }
+             sensors { name description targets { pipelineName } } } } } }""",
+    )
+    (repository,) = [r for r in data["repositoriesOrError"]["nodes"] if r["location"]["name"] == "fundflow"]
+    schedules = {s["name"]: s for s in repository["schedules"]}
+    assert schedules["daily_incremental_refresh_0200"]["cronSchedule"] == "0 2 * * *"
+    assert schedules["daily_incremental_refresh_0200"]["pipelineName"] == "daily_incremental_refresh"
+    assert schedules["weekly_full_refresh_sun_0300"]["pipelineName"] == "full_refresh"
+    assert schedules["monthly_report_1st_0600"]["pipelineName"] == "monthly_report"
+    assert {s["executionTimezone"] for s in schedules.values()} == {"Asia/Shanghai"}
+    sensors = {s["name"]: s for s in repository["sensors"]}
+    assert {"landing_files_sensor", "run_failure_alert_sensor", "check_failure_alert_sensor",
+            "freshness_checks_sensor"} <= set(sensors)
+    assert [t["pipelineName"] for t in sensors["landing_files_sensor"]["targets"]] == ["daily_incremental_refresh"]
+
+
+def test_assets_carry_kinds_descriptions_and_their_checks(webserver_url: str) -> None:
+    nodes = _graphql(
+        webserver_url,
+        """{ assetNodes { assetKey { path } groupName kinds description
+             owners { ... on TeamAssetOwner { team } ... on UserAssetOwner { email } }
+             assetChecksOrError { ... on AssetChecks { checks { name } } } } }""",
+    )["assetNodes"]
+    by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
+    bank = by_key["raw/bank__transactions"]
+    assert {"duckdb", "python"} <= set(bank["kinds"]) and bank["description"]
+    assert bank["owners"] == [{"team": "data-engineering"}]
+    assert "dbt" in by_key["marts/fct_fund_flows"]["kinds"]
+    fact_checks = {c["name"] for c in by_key["marts/fct_fund_flows"]["assetChecksOrError"]["checks"]}
+    assert any(name.startswith("gx_") for name in fact_checks)  # the GX suite, as a check
+    assert any("unique" in name or "not_null" in name for name in fact_checks)  # dbt tests, as checks
+    assert any("freshness" in name for name in fact_checks)  # the schedule's freshness check
