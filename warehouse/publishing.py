@@ -45,6 +45,10 @@ _NEW = "serving_new"  # catalog alias of the version being built
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
+class NothingToPublishError(RuntimeError):
+    """The warehouse holds no marts."""
+
+
 @dataclass(frozen=True)
 class PublishedTable:
     schema: str  # schema in the warehouse (marts, ml, quality)
@@ -92,11 +96,13 @@ def serving_paths(settings: Settings, audience: Audience = ANALYST) -> ServingPa
 
 
 def _tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    # Views too (a model materialized as a view): serving gets a table either way, because the
+    # serving file must not depend on the warehouse.
     placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
     quality = ", ".join("?" for _ in PUBLISHED_QUALITY_TABLES)
     return con.execute(
         f"""select table_schema, table_name from information_schema.tables
-            where table_catalog = current_database() and table_type = 'BASE TABLE'
+            where table_catalog = current_database()
               and (table_schema in ({placeholders})
                    or (table_schema = 'quality' and table_name in ({quality})))
             order by table_schema, table_name""",
@@ -140,6 +146,10 @@ def publish(
         con.execute(f"attach '{new_db}' as {_NEW}")
         try:
             tables, withheld = _copy_tables(con, audience)
+            if not any(t.schema == "marts" for t in tables):
+                # An empty warehouse (a failed first build, a wrong path) must not replace a
+                # good version with nothing.
+                raise NothingToPublishError(f"no marts in {settings.warehouse_path}: nothing to publish")
             views = create_bi_views(con, _NEW)
             # Last line of defence, on exactly what would be served (tables and views).
             assert_no_clear_pii(con, _NEW, ("main", "ml", "quality", BI_SCHEMA))
@@ -212,7 +222,8 @@ def _write_meta(
         f"create table {_NEW}.meta.published_tables (version varchar, schema_name varchar, table_name varchar, "
         "source_table varchar, row_count bigint)"
     )
-    con.executemany(
+    _insert_rows(
+        con,
         f"insert into {_NEW}.meta.published_tables values (?, ?, ?, ?, ?)",
         [[version, _SERVING_SCHEMA.get(t.schema, t.schema), t.name, f"{t.schema}.{t.name}", t.rows] for t in tables],
     )
@@ -220,13 +231,18 @@ def _write_meta(
         f"create table {_NEW}.meta.bi_views (version varchar, view_name varchar, status varchar, reason varchar, "
         "column_count integer, undocumented_columns varchar[])"
     )
-    con.executemany(
+    _insert_rows(
+        con,
         f"insert into {_NEW}.meta.bi_views values (?, ?, ?, ?, ?, ?)",
         [[version, f"{BI_SCHEMA}.{v.name}", v.status, v.reason, len(v.columns), list(v.undocumented_columns)] for v in views],
     )
     con.execute(f"create table {_NEW}.meta.withheld_columns (version varchar, source_column varchar)")
-    if withheld:
-        con.executemany(f"insert into {_NEW}.meta.withheld_columns values (?, ?)", [[version, c] for c in withheld])
+    _insert_rows(con, f"insert into {_NEW}.meta.withheld_columns values (?, ?)", [[version, c] for c in withheld])
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list]) -> None:
+    if rows:  # DuckDB's executemany refuses an empty list
+        con.executemany(sql, rows)
 
 
 def _export_files(

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse.publishing import current_version, publish
+from warehouse.publishing import NothingToPublishError, current_version, publish
 from warehouse.serving.pii_guard import ClearPersonalDataError, find_clear_pii
 from warehouse.settings import load_settings
 
@@ -234,3 +234,16 @@ def test_the_guard_finds_clear_values_and_ignores_keys_record_numbers_and_masks(
         ("leaky", "a resident ID number"),
         ("leaky", "a card or account number"),
     }
+
+
+def test_an_empty_warehouse_is_not_published_over_a_good_version(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    _stand_in_marts(con)
+    first = publish(con, settings, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    con.execute("drop schema marts cascade")
+    with pytest.raises(NothingToPublishError, match="no marts"):
+        publish(con, settings, now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    con.close()
+    assert current_version(settings) == first.version
+    assert len(list((settings.serving_dir / "versions").iterdir())) == 3  # db, parquet, csv of the first
