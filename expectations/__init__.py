@@ -5,7 +5,9 @@ GX must never phone home. 1.24 ships no analytics client any more, but it still 
 
 Public API:
 - ``registry.SUITES``: ``'schema.table'`` → suite builder, used by the Dagster quality gates.
-- ``runner.validate_table`` / ``runner.validate_frame`` → ``ValidationOutcome``.
+- ``runner.validate_table`` / ``validate_query`` (GX's SQL route on DuckDB, the gates) and
+  ``validate_frame`` / ``validate_table_in_pandas`` (GX's pandas route, the reference) →
+  ``ValidationOutcome``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from expectations.runner import (  # noqa: E402
     ValidationOutcome,
     columns_needed,
     validate_frame,
+    validate_query,
     validate_table,
+    validate_table_in_pandas,
 )
 
 __all__ = [
@@ -32,5 +36,7 @@ __all__ = [
     "columns_needed",
     "suite_for",
     "validate_frame",
+    "validate_query",
     "validate_table",
+    "validate_table_in_pandas",
 ]
