@@ -122,6 +122,12 @@ def rfm_summary(
 def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood (module docstring for the source)."""
     r, alpha, a, b = params
+    # The optimiser may probe b → 0 where b + x − 1 → 0 for x = 1: that point scores −inf, no warning.
+    with np.errstate(divide="ignore"):
+        return _bgnbd_terms(r, alpha, a, b, x, t_x, T)
+
+
+def _bgnbd_terms(r, alpha, a, b, x, t_x, T) -> np.ndarray:
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
     a3 = -(r + x) * np.log(alpha + T)
