@@ -3,7 +3,8 @@
 
 Definition (the model's documentation): the running balance (账户余额) after the month's last
 statement line of each account, carried forward through months without lines up to the
-newest month in the warehouse, converted to CNY at the month-end rate, rounded to fen.
+newest month in the warehouse (here: the month of the newest flow_date, the as-of month of
+every mart), converted to CNY at the month-end rate, rounded to fen.
 
 Not reproduced, because it cannot change a month-end balance: the exact re-export dedup
 (``int_bank__transactions_deduped``). Re-exported copies have identical delivered values
@@ -13,6 +14,7 @@ copies were dropped.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tests.oracle.arithmetic import round_half_away_from_zero
@@ -72,14 +74,17 @@ def account_month_end_balances(
         ["account_id", "balance_month"], keep="last"
     )[["account_id", "balance_month", "balance_fen", "currency"]]
 
-    # every month from the account's first month-end line to the newest month
+    # every month from the account's first month-end line to the newest month, as month numbers
+    # (year x 12 + month - 1) expanded with numpy: one row per account and month
     first_months = last_lines.groupby("account_id")["balance_month"].min()
-    first_periods = first_months.dt.to_period("M")
-    month_counts = [(newest_month.to_period("M") - first).n + 1 for first in first_periods]
+    first_number = (first_months.dt.year * 12 + first_months.dt.month - 1).to_numpy()
+    newest_number = newest_month.year * 12 + newest_month.month - 1
+    month_counts = newest_number - first_number + 1
+    row_starts = np.repeat(np.cumsum(month_counts) - month_counts, month_counts)
+    month_number = np.repeat(first_number, month_counts) + (np.arange(month_counts.sum()) - row_starts)
     account_months = pd.DataFrame({
-        "account_id": first_months.index.repeat(month_counts),
-        "balance_month": [period.to_timestamp() for first, count in zip(first_periods, month_counts)
-                          for period in pd.period_range(first, periods=count, freq="M")],
+        "account_id": np.repeat(first_months.index.to_numpy(), month_counts),
+        "balance_month": pd.to_datetime(pd.DataFrame({"year": month_number // 12, "month": month_number % 12 + 1, "day": 1})),
     })
     account_months["balance_month"] = account_months["balance_month"].astype("datetime64[s]")
     # carry the last observed month-end line forward

@@ -87,10 +87,9 @@ def card_utilisation(customer_cards: pd.DataFrame, card_statements: pd.DataFrame
         "card_account_id", keep="last"
     )[["card_account_id", "statement_balance_fen"]]
     cards = customer_cards.merge(latest, on="card_account_id", how="left")
-    totals = cards.groupby("customer_id").agg(
-        statement_fen=("statement_balance_fen", lambda fen: fen.sum() if fen.notna().any() else pd.NA),
-        limit_fen=("credit_limit_fen", lambda fen: fen.sum() if fen.notna().any() else pd.NA),
-    )
+    # min_count=1: a sum over no known value is NULL, not 0 (SQL SUM)
+    totals = cards.groupby("customer_id")[["statement_balance_fen", "credit_limit_fen"]].sum(min_count=1)
+    totals.columns = ["statement_fen", "limit_fen"]
     limit = totals["limit_fen"].astype("Float64")
     return (totals["statement_fen"].astype("Float64") / limit.where(limit != 0)).rename("card_utilisation")
 

@@ -16,6 +16,7 @@ from tests.oracle.arithmetic import fen_to_yuan
 from tests.oracle.inputs import OracleInputs
 from tests.oracle.monthly import customer_monthly_fen
 
+
 def _fen_columns_to_yuan(frame: pd.DataFrame, renames: dict[str, str]) -> pd.DataFrame:
     for fen_column, yuan_column in renames.items():
         frame[yuan_column] = fen_to_yuan(frame[fen_column])
