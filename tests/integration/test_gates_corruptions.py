@@ -12,8 +12,6 @@ metadata names the failed expectation and shows failing rows, the result is in
 and a WARN-only failure (drift inside the fail band) lets the downstream asset run.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import os
 import shutil
@@ -26,6 +24,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.resources import WarehouseResource
 from warehouse import landing
 from warehouse import settings as fundflow_settings
 from warehouse.synthetic import generate
@@ -67,11 +66,10 @@ def _home_with_copy(built_world: Path, tmp_path: Path) -> Path:
     return home
 
 
-def _gate_run(home: Path, table: str, corruption: str | None, *, downstream: str = "probe", run_id: str | None = None):
+def _gate_run(home: Path, table: str, corruption, *, downstream: str = "probe", run_id=None):
     """Run stand-in(table) → its gate checks → a downstream asset; return (result, evaluations)."""
     from orchestration.defs.assets.ml import customer_segments
     from orchestration.defs.checks.quality_gates import drift_checks, quality_gate_checks
-    from orchestration.defs.resources import WarehouseResource
 
     key = dg.AssetKey(table.split("."))
 
@@ -232,7 +230,6 @@ def test_drift_beyond_the_fail_band_blocks_and_inside_it_only_warns(built_world,
 def test_on_clean_demo_data_every_gate_passes(built_world, tmp_path) -> None:
     """Every gate of every layer, in one real run with no-op stand-ins for the gated tables."""
     from orchestration.defs.checks.quality_gates import drift_checks, quality_gate_checks
-    from orchestration.defs.resources import WarehouseResource
 
     home = _home_with_copy(built_world, tmp_path)
     checks = [*quality_gate_checks, *drift_checks]
