@@ -121,6 +121,14 @@ def write_serving(path: Path, *, full: bool = True, version: str = "20260101T000
                                  columns=["month", "dimension", "dimension_value", "active_customers", "churn_rate",
                                           "cac_cny", "avg_csat", "clv_proxy_cny"]),
                 ]),
+                "main.mart_action_effect": pd.DataFrame(
+                    {"snapshot_id": "20250601T000000000000Z", "list_name": ["retention_targets", "upsell_targets", "risk_review_cases"],
+                     "as_of_month": date(2025, 6, 1), "followup_months": 3, "followup_complete": True,
+                     "targeted_customers": [1, 5, 2], "matched_targets": [1, 5, 2],
+                     "target_active_rate": [0.0, 1.0, 1.0], "control_active_rate": [1.0, 1.0, 1.0],
+                     "target_avg_net_flow_cny": [300.0, 900.0, 500.0], "control_avg_net_flow_cny": [700.0, 800.0, 450.0],
+                     "target_churn_rate": [0.0, 0.0, 0.0], "control_churn_rate": [0.0, 0.0, 0.0]}
+                ),
                 "main.mart_fund_flow_paths": pd.DataFrame(
                     {"month": date(2025, 12, 1), "stage": ["source_to_account", "account_to_use"],
                      "from_node": ["salary", "bank"], "to_node": ["bank", "consumption:food"],
