@@ -253,3 +253,134 @@ def _model_version(totals: pd.DataFrame, *, horizon: int, interval: float) -> st
     digest = hashlib.sha256(config.encode())
     digest.update(pd.util.hash_pandas_object(totals.reset_index(), index=False).to_numpy().tobytes())
     return f"{MODEL_NAME}-{MODEL_REVISION}-{digest.hexdigest()[:10]}"
+
+
+# --- many series: total, per segment, per key account, with a rolling-origin backtest -----------
+
+ROLLING_ORIGINS = 6  # backtest origins: each of the last 6 months in turn is the first one forecast
+ROLLING_MAX_AHEAD = 3  # from each origin, 1..3 months ahead (as far as the history reaches)
+
+
+@dataclass(frozen=True)
+class GroupedForecast:
+    forecast: pd.DataFrame  # scope, scope_id, series, month, forecast, lower, upper
+    backtest: pd.DataFrame  # scope, scope_id, series, origin, month, months_ahead, actual, forecast, lower, upper, seasonal_naive
+    metrics: dict[str, float]  # per scope and series: mase, seasonal_naive_mase, ratio, coverage
+    skipped: dict[str, int]  # per scope: series left out for too short a history
+    model_version: str
+    method: str
+
+
+def forecast_flow_groups(
+    monthly: pd.DataFrame,
+    *,
+    segments: pd.DataFrame | None = None,
+    key_accounts: list[str] | None = None,
+    horizon: int = 12,
+    interval: float = 0.9,
+) -> GroupedForecast:
+    """Forecast inflow / outflow / net ``horizon`` months ahead for the total, each segment
+    (``segments``: customer_id, segment_name) and each key account (customer ids), with a
+    rolling-origin backtest per series (see ``rolling_backtest``).
+
+    The model is the one of ``forecast_monthly_flows`` (OLS, damped trend, month-of-year
+    dummies) fitted per series. A segment or customer whose history is shorter than
+    ``MIN_HISTORY_MONTHS`` is skipped and counted in ``skipped``.
+    """
+    if not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= 24:
+        raise ValueError(f"horizon must be 1..24 months, got {horizon!r}")
+    if not 0 < interval < 1:
+        raise ValueError(f"interval must be a coverage between 0 and 1, got {interval!r}")
+    totals = monthly_totals(monthly)
+    full_range = totals.index
+    groups: list[tuple[str, str, pd.DataFrame]] = [("total", "all", totals)]
+    if segments is not None:
+        missing = {"customer_id", "segment_name"} - set(segments.columns)
+        if missing:
+            raise ValueError(f"segments needs columns {sorted(missing)}")
+        labelled = monthly.merge(segments[["customer_id", "segment_name"]], on="customer_id", how="inner")
+        for name, part in labelled.groupby("segment_name", sort=True):
+            groups.append(("segment", str(name), _on_range(monthly_totals(part), full_range)))
+    if key_accounts:
+        mine = monthly[monthly["customer_id"].isin(set(key_accounts))]
+        for customer_id, part in mine.groupby("customer_id", sort=True):
+            groups.append(("key_account", str(customer_id), _on_range(monthly_totals(part), full_range)))
+
+    future = pd.date_range(full_range[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+    forecasts, backtests = [], []
+    skipped: dict[str, int] = {}
+    for scope, scope_id, frame in groups:
+        first_active = frame.index[(frame.abs().sum(axis=1) > 0).to_numpy()].min() if (frame.abs().sum(axis=1) > 0).any() else None
+        history = frame.loc[first_active:] if first_active is not None else frame.iloc[0:0]
+        if len(history) < MIN_HISTORY_MONTHS:
+            skipped[scope] = skipped.get(scope, 0) + 1
+            continue
+        for series in SERIES:
+            y = history[series].to_numpy(dtype="float64")
+            point, lower, upper = _fit(history.index, y).predict(future, interval)
+            forecasts.append(pd.DataFrame({"scope": scope, "scope_id": scope_id, "series": series, "month": future,
+                                           "forecast": point, "lower": lower, "upper": upper}))
+            backtests.append(rolling_backtest(history.index, y, interval).assign(scope=scope, scope_id=scope_id, series=series))
+    forecast = _with_dates(pd.concat(forecasts, ignore_index=True))
+    backtest = pd.concat(backtests, ignore_index=True)
+    backtest = backtest[["scope", "scope_id", "series", "origin", "month", "months_ahead", "actual", "forecast",
+                         "lower", "upper", "seasonal_naive", "mase_scale"]]
+    metrics = backtest_metrics(backtest)
+    for scope, count in skipped.items():
+        metrics[f"{scope}_series_skipped"] = float(count)
+    digest = hashlib.sha256(json.dumps({"rev": MODEL_REVISION, "horizon": horizon, "interval": interval,
+                                        "origins": ROLLING_ORIGINS, "ahead": ROLLING_MAX_AHEAD}).encode())
+    digest.update(pd.util.hash_pandas_object(totals.reset_index(), index=False).to_numpy().tobytes())
+    backtest = backtest.assign(origin=pd.to_datetime(backtest["origin"]).dt.date, month=pd.to_datetime(backtest["month"]).dt.date)
+    return GroupedForecast(
+        forecast=forecast,
+        backtest=backtest,
+        metrics=metrics,
+        skipped=skipped,
+        model_version=f"{MODEL_NAME}-{MODEL_REVISION}-groups-{digest.hexdigest()[:10]}",
+        method=(
+            f"per series OLS on intercept + linear trend + month-of-year dummies, trend damped by {DAMPING}; "
+            f"{interval:.0%} OLS prediction interval; rolling-origin backtest from each of the last "
+            f"{ROLLING_ORIGINS} months, 1..{ROLLING_MAX_AHEAD} months ahead, against the seasonal-naive (lag 12)"
+        ),
+    )
+
+
+def rolling_backtest(months: pd.DatetimeIndex, y: np.ndarray, interval: float = 0.9) -> pd.DataFrame:
+    """Refit at each origin (the first forecast month) among the last ``ROLLING_ORIGINS`` months,
+    on everything before it, and forecast 1..``ROLLING_MAX_AHEAD`` months ahead where the history
+    has the actual. Each row also has the seasonal-naive forecast (same month a year before the
+    origin's data) and ``mase_scale``: the in-sample seasonal-naive MAE of that origin's training
+    window, so MASE = |error| / scale for both forecasts."""
+    n = len(y)
+    rows = []
+    for origin in range(max(MIN_HISTORY_MONTHS - BACKTEST_MONTHS, n - ROLLING_ORIGINS), n):
+        train_months, y_train = months[:origin], y[:origin]
+        fit = _fit(train_months, y_train)
+        ahead = np.arange(origin, min(n, origin + ROLLING_MAX_AHEAD))
+        point, lower, upper = fit.predict(months[ahead], interval)
+        naive = _seasonal_naive(y_train, len(ahead))
+        scale = _mase_scale(y_train)
+        for j, i in enumerate(ahead):
+            rows.append((months[origin], months[i], j + 1, y[i], point[j], lower[j], upper[j], naive[j], scale))
+    return pd.DataFrame(rows, columns=["origin", "month", "months_ahead", "actual", "forecast", "lower", "upper",
+                                       "seasonal_naive", "mase_scale"])
+
+
+def backtest_metrics(backtest: pd.DataFrame) -> dict[str, float]:
+    """Per scope and series (aggregated over the scope's series ids): MASE of the model and of the
+    seasonal-naive baseline, their ratio (< 1: the model beats the baseline) and interval coverage."""
+    metrics: dict[str, float] = {}
+    frame = backtest[backtest["mase_scale"] > 0]
+    for (scope, series), part in frame.groupby(["scope", "series"], sort=True):
+        mase = float(np.mean(np.abs(part["actual"] - part["forecast"]) / part["mase_scale"]))
+        naive = float(np.mean(np.abs(part["actual"] - part["seasonal_naive"]) / part["mase_scale"]))
+        metrics[f"{scope}_{series}_mase"] = mase
+        metrics[f"{scope}_{series}_seasonal_naive_mase"] = naive
+        metrics[f"{scope}_{series}_mase_ratio"] = mase / naive if naive > 0 else float("nan")
+        metrics[f"{scope}_{series}_coverage"] = float(np.mean((part["actual"] >= part["lower"]) & (part["actual"] <= part["upper"])))
+    return metrics
+
+
+def _on_range(totals: pd.DataFrame, full_range: pd.DatetimeIndex) -> pd.DataFrame:
+    return totals.reindex(full_range, fill_value=0.0).rename_axis("month")

@@ -1,4 +1,5 @@
-"""ML assets: read marts, call the pure models in ``ml/``, write results to ``ml.*``.
+"""ML assets (segments, flow forecasts, risk flags): read marts, call the pure models in ``ml/``,
+write results to ``ml.*``.
 
 Each result table carries the model version and training time; the fitted artifact is kept,
 versioned, under FUNDFLOW_HOME/models; quality figures go to the materialization's metadata.
@@ -8,70 +9,208 @@ versioned, under FUNDFLOW_HOME/models; quality figures go to the materialization
 from datetime import datetime, timezone
 
 import dagster as dg
-from ml.forecast import forecast_monthly_flows
-from ml.segmentation import SEGMENT_FEATURES, segment_customers
+from ml.forecast import forecast_flow_groups
+from ml.risk_flags import flag_risky_flows
+from ml.segmentation import INPUT_COLUMNS, segment_customers
 from orchestration.ml_io import save_artifact, write_result
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
+SEGMENT_PROFILES_KEY = dg.AssetKey(["ml", "customer_segment_profiles"])
 FORECAST_KEY = dg.AssetKey(["ml", "monthly_flow_forecast"])
-ML_KEYS = [SEGMENTS_KEY, FORECAST_KEY]
+BACKTEST_KEY = dg.AssetKey(["ml", "flow_forecast_backtest"])
+RISK_FLAGS_KEY = dg.AssetKey(["ml", "risk_flags"])
+ML_KEYS = [SEGMENTS_KEY, SEGMENT_PROFILES_KEY, FORECAST_KEY, BACKTEST_KEY, RISK_FLAGS_KEY]
+
+FEATURES = dg.AssetKey(["marts", "mart_customer_features"])
+FUND_FLOWS = dg.AssetKey(["marts", "fct_fund_flows"])
+MONTHLY = dg.AssetKey(["marts", "mart_customer_monthly"])
+KEY_ACCOUNTS = dg.AssetKey(["marts", "mart_key_accounts"])
+# Per-customer forecasts are for the largest key accounts only: a forecast per customer is read
+# by an account manager, and a few hundred is what a team can act on.
+MAX_KEY_ACCOUNT_FORECASTS = 200
+
+# Monthly flows in the shape of marts.mart_customer_monthly, but without the flows the cleaning
+# layer flagged as outliers (fat-finger amounts): one mistyped amount at 100x dominates a month
+# of a small book and the forecast would chase it. (mart_customer_monthly keeps outliers, flagged.)
+MONTHLY_FLOWS_SQL = """
+select
+    customer_id,
+    cast(date_trunc('month', flow_date) as date) as month,
+    source_channel,
+    category,
+    coalesce(sum(amount_cny) filter (where direction = 'in'), 0) as inflow_cny,
+    coalesce(sum(amount_cny) filter (where direction = 'out'), 0) as outflow_cny,
+    coalesce(sum(amount_cny) filter (where direction = 'in'), 0)
+        - coalesce(sum(amount_cny) filter (where direction = 'out'), 0) as net_cny,
+    count(*) as flow_count
+from marts.fct_fund_flows
+where customer_id is not null and not is_internal_transfer and not is_echo and not is_outlier
+group by all
+"""
 
 
-@dg.asset(
-    key=SEGMENTS_KEY,
-    deps=[dg.AssetKey(["marts", "mart_customer_features"])],
-    group_name="ml",
-    kinds={"sklearn", "duckdb"},
+def _has_table(con, schema: str, name: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()[0] > 0
+
+
+def key_account_ids(con) -> tuple[list[str], str]:
+    """Key accounts to forecast one by one, and where they came from.
+
+    Tier A of the newest month of ``marts.mart_key_accounts`` when that mart exists; until then
+    the customers ``mart_customer_features`` marks ``is_key_account``. Largest contribution
+    (respectively 12-month income) first.
+    """
+    if _has_table(con, "marts", "mart_key_accounts"):
+        columns = {row[0] for row in con.execute("describe marts.mart_key_accounts").fetchall()}
+        if {"customer_id", "period_month", "is_key_account", "contribution_rank"} <= columns:
+            ids = con.execute(
+                """select customer_id from marts.mart_key_accounts
+                   where period_month = (select max(period_month) from marts.mart_key_accounts) and is_key_account
+                   order by contribution_rank, customer_id limit ?""",
+                [MAX_KEY_ACCOUNT_FORECASTS],
+            ).fetchall()
+            return [r[0] for r in ids], "marts.mart_key_accounts (tier A, newest month)"
+    ids = con.execute(
+        """select customer_id from marts.mart_customer_features where is_key_account
+           order by income_cny_12m desc, customer_id limit ?""",
+        [MAX_KEY_ACCOUNT_FORECASTS],
+    ).fetchall()
+    return [r[0] for r in ids], "marts.mart_customer_features.is_key_account"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            SEGMENTS_KEY,
+            deps=[FEATURES],
+            description="Customer segment per customer (k-means on monthly income / spend / flows, balance, "
+            "recent income share, salary share, age and recency; k by Davies-Bouldin), named in business terms.",
+            group_name="ml",
+            kinds={"sklearn", "duckdb"},
+        ),
+        dg.AssetSpec(
+            SEGMENT_PROFILES_KEY,
+            deps=[FEATURES],
+            description="One row per customer segment: name, size, share and median features.",
+            group_name="ml",
+            kinds={"sklearn", "duckdb"},
+        ),
+    ],
     pool=WAREHOUSE_WRITER_POOL,
-    description="Customer segments (k-means on scaled RFM, income/spend mix, channel mix and balances; "
-    "k chosen by silhouette), named from their profiles in business terms.",
 )
-def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
-        columns = ", ".join(["customer_id", *SEGMENT_FEATURES])
+        columns = ", ".join(["customer_id", *INPUT_COLUMNS])
         customers = con.execute(f"select {columns} from marts.mart_customer_features").df()
         result = segment_customers(customers, seed=settings.demo_seed)
         write_result(con, "customer_segments", result.assignments, result.model_version, trained_at)
         write_result(con, "customer_segment_profiles", result.profiles, result.model_version, trained_at)
     artifact = save_artifact(settings.models_dir, "customer_segments", result.model_version, result.model)
     sizes = result.assignments["segment_name"].value_counts().to_dict()
-    return dg.MaterializeResult(
+    common = {"model_version": result.model_version, "artifact": dg.MetadataValue.path(str(artifact))}
+    yield dg.MaterializeResult(
+        asset_key=SEGMENTS_KEY,
         metadata={
+            **common,
             "dagster/row_count": len(result.assignments),
-            "model_version": result.model_version,
             "k": result.chosen_k,
-            "silhouette_by_k": dg.MetadataValue.json({str(k): round(float(v), 4) for k, v in result.silhouette_by_k.items()}),
+            "k_criterion": "Davies-Bouldin (lowest)",
+            "davies_bouldin_by_k": dg.MetadataValue.json({str(k): round(v, 4) for k, v in result.davies_bouldin_by_k.items()}),
+            "silhouette_by_k": dg.MetadataValue.json({str(k): round(v, 4) for k, v in result.silhouette_by_k.items()}),
             "segment_sizes": dg.MetadataValue.json({str(k): int(v) for k, v in sizes.items()}),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=SEGMENT_PROFILES_KEY,
+        metadata={**common, "dagster/row_count": len(result.profiles)},
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            FORECAST_KEY,
+            deps=[FUND_FLOWS, MONTHLY, FEATURES, SEGMENTS_KEY, KEY_ACCOUNTS],
+            description="Monthly inflow / outflow / net forecast 12 months ahead with 90% prediction intervals: "
+            "total, per segment and per key account (OLS, damped trend, month-of-year effects).",
+            group_name="ml",
+            kinds={"numpy", "duckdb"},
+        ),
+        dg.AssetSpec(
+            BACKTEST_KEY,
+            deps=[FUND_FLOWS, SEGMENTS_KEY],
+            description="Rolling-origin backtest of the flow forecast against the seasonal-naive baseline.",
+            group_name="ml",
+            kinds={"numpy", "duckdb"},
+        ),
+    ],
+    pool=WAREHOUSE_WRITER_POOL,
+)
+def monthly_flow_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    settings = warehouse.settings
+    trained_at = datetime.now(timezone.utc)
+    with warehouse.connect() as con:
+        monthly = con.execute(MONTHLY_FLOWS_SQL).df()
+        segments = con.execute("select customer_id, segment_name from ml.customer_segments").df()
+        key_accounts, key_account_source = key_account_ids(con)
+        result = forecast_flow_groups(monthly, segments=segments, key_accounts=key_accounts)
+        write_result(con, "monthly_flow_forecast", result.forecast, result.model_version, trained_at)
+        write_result(con, "flow_forecast_backtest", result.backtest, result.model_version, trained_at)
+    artifact = save_artifact(settings.models_dir, "monthly_flow_forecast", result.model_version, result)
+    figures = {name: round(float(value), 4) for name, value in result.metrics.items() if name.startswith("total_")}
+    yield dg.MaterializeResult(
+        asset_key=FORECAST_KEY,
+        metadata={
+            "dagster/row_count": len(result.forecast),
+            "model_version": result.model_version,
+            "method": result.method,
+            "key_accounts_from": key_account_source,
+            "key_accounts_forecast": int((result.forecast["scope"] == "key_account").sum() // (3 * 12)),
+            **figures,
             "artifact": dg.MetadataValue.path(str(artifact)),
-        }
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=BACKTEST_KEY,
+        metadata={
+            "dagster/row_count": len(result.backtest),
+            "model_version": result.model_version,
+            "metrics": dg.MetadataValue.json({k: round(float(v), 4) for k, v in result.metrics.items()}),
+        },
     )
 
 
 @dg.asset(
-    key=FORECAST_KEY,
-    deps=[dg.AssetKey(["marts", "mart_customer_monthly"])],
+    key=RISK_FLAGS_KEY,
+    deps=[FUND_FLOWS],
     group_name="ml",
-    kinds={"sklearn", "duckdb"},
+    kinds={"pandas", "duckdb"},
     pool=WAREHOUSE_WRITER_POOL,
-    description="Monthly inflow / outflow / net forecast for the next months, with a backtest on the "
-    "last held-out months (MAE, MASE) in the metadata.",
+    description="Flows flagged by the risk rules (rapid pass-through, structuring below the reporting "
+    "threshold, late-night large transfers, spending spikes, new-counterparty bursts), each with a reason.",
 )
-def monthly_flow_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def risk_flags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
-        monthly = con.execute("select * from marts.mart_customer_monthly").df()
-        result = forecast_monthly_flows(monthly)
-        write_result(con, "monthly_flow_forecast", result.forecast, result.model_version, trained_at)
-    artifact = save_artifact(settings.models_dir, "monthly_flow_forecast", result.model_version, result)
+        flows = con.execute(
+            """select flow_id, customer_id, flow_ts, direction, amount_cny, category, counterparty_type,
+                      counterparty_id, is_internal_transfer, is_echo
+               from marts.fct_fund_flows"""
+        ).df()
+        result = flag_risky_flows(flows)
+        write_result(con, "risk_flags", result.flags, result.model_version, trained_at)
+    artifact = save_artifact(settings.models_dir, "risk_flags", result.model_version, result.rules)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(result.forecast),
+            "dagster/row_count": len(result.flags),
             "model_version": result.model_version,
-            **{f"backtest_{name}": float(value) for name, value in result.metrics.items() if isinstance(value, (int, float))},
+            **{name: int(value) for name, value in result.summary.items()},
             "artifact": dg.MetadataValue.path(str(artifact)),
         }
     )
