@@ -161,7 +161,7 @@ def test_bi_views_are_built_documented_in_english_and_chinese_and_answer(tmp_pat
     ranked = serving.execute("select risk_rank, customer_id from bi.churn_risk_list order by 1").fetchall()
     assert ranked == [(1, "c1"), (2, "c2")]
     actual_inflow = serving.execute(
-        "select sum(actual_cny) from bi.forecast_vs_actual where series = 'inflow'"
+        "select sum(actual_cny) from bi.forecast_vs_actual where scope = 'total' and series = 'inflow'"
     ).fetchone()[0]
     assert actual_inflow == 220.0
     assert serving.execute(
@@ -247,3 +247,35 @@ def test_an_empty_warehouse_is_not_published_over_a_good_version(tmp_path: Path)
     con.close()
     assert current_version(settings) == first.version
     assert len(list((settings.serving_dir / "versions").iterdir())) == 3  # db, parquet, csv of the first
+
+
+def test_forecast_vs_actual_follows_the_forecast_to_scopes_when_it_has_them(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    con = duckdb.connect(str(settings.warehouse_path))
+    _stand_in_marts(con)
+    con.execute(
+        """create or replace table ml.customer_segments as select * from (values ('c1', 'Salaried'),
+             ('c2', 'Affluent')) v(customer_id, segment_name)"""
+    )
+    con.execute(
+        """create or replace table ml.monthly_flow_forecast as
+           select scope, scope_id, series, date '2026-02-01' as month, 80.0 as forecast, 60.0 as lower,
+                  100.0 as upper, 'fc-v2' as model_version
+           from (values ('total', 'all'), ('segment', 'Salaried'), ('segment', 'Affluent'), ('key_account', 'c1'))
+                s(scope, scope_id),
+                (values ('inflow'), ('outflow'), ('net')) v(series)"""
+    )
+    publish(con, settings)
+    con.close()
+    serving = duckdb.connect(str(settings.serving_path), read_only=True)
+    inflow = dict(
+        serving.execute(
+            """select scope || ':' || scope_id, sum(actual_cny) from bi.forecast_vs_actual
+               where series = 'inflow' group by 1"""
+        ).fetchall()
+    )
+    forecasts = serving.execute("select count(*) from bi.forecast_vs_actual where is_forecast").fetchone()[0]
+    serving.close()
+    # c1: 100 + 70, c2: 50; only the forecast key account (c1) gets its own actuals
+    assert inflow == {"total:all": 220.0, "segment:Salaried": 170.0, "segment:Affluent": 50.0, "key_account:c1": 170.0}
+    assert forecasts == 12

@@ -36,11 +36,18 @@ class Doc:
 
 
 @dataclass(frozen=True)
+class ViewVariant:
+    requires: dict[str, tuple[str, ...]]  # "schema.table" -> columns
+    sql: str
+
+
+@dataclass(frozen=True)
 class ViewSpec:
     name: str
     description: Doc
-    requires: dict[str, tuple[str, ...]]  # "schema.table" -> columns
-    sql: str
+    # Tried in order; the first whose inputs exist is created. Usually one (`requires` and
+    # `<name>.sql`); several when an input is changing shape and both shapes must serve.
+    variants: tuple[ViewVariant, ...]
     column_docs: dict[str, Doc]
 
 
@@ -59,15 +66,15 @@ def load_view_specs(directory: Path = VIEWS_DIR) -> list[ViewSpec]:
     specs = []
     for entry in config["views"]:
         own = {name: Doc(**doc) for name, doc in (entry.get("columns") or {}).items()}
-        specs.append(
-            ViewSpec(
-                name=entry["name"],
-                description=Doc(**entry["description"]),
-                requires={table: tuple(columns) for table, columns in entry["requires"].items()},
-                sql=(directory / f"{entry['name']}.sql").read_text(encoding="utf-8"),
-                column_docs={**shared, **own},
+        declared = entry.get("variants") or [{"sql": f"{entry['name']}.sql", "requires": entry["requires"]}]
+        variants = tuple(
+            ViewVariant(
+                requires={table: tuple(columns) for table, columns in variant["requires"].items()},
+                sql=(directory / variant["sql"]).read_text(encoding="utf-8"),
             )
+            for variant in declared
         )
+        specs.append(ViewSpec(entry["name"], Doc(**entry["description"]), variants, {**shared, **own}))
     return specs
 
 
@@ -84,9 +91,9 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str,
     return columns
 
 
-def _missing_inputs(spec: ViewSpec, existing: dict[str, set[str]]) -> str | None:
+def _missing_inputs(variant: ViewVariant, existing: dict[str, set[str]]) -> str | None:
     problems = []
-    for table, needed in spec.requires.items():
+    for table, needed in variant.requires.items():
         if table not in existing:
             problems.append(f"table {table} is not published")
             continue
@@ -106,15 +113,16 @@ def create_bi_views(
     con.execute(f'create schema if not exists "{catalog}".{BI_SCHEMA}')
     outcomes = []
     for spec in specs:
-        reason = _missing_inputs(spec, existing)
-        if reason:
+        usable = [v for v in spec.variants if _missing_inputs(v, existing) is None]
+        if not usable:
+            reason = " | ".join(_missing_inputs(v, existing) or "" for v in spec.variants)
             log.warning("BI view %s.%s skipped: %s", BI_SCHEMA, spec.name, reason)
             outcomes.append(ViewOutcome(spec.name, "skipped", reason))
             continue
         target = f'"{catalog}".{BI_SCHEMA}."{spec.name}"'
         # Unqualified schema names in the SQL (main.x, ml.x) bind inside the view's own
         # catalog, so the view works under whatever name a reader attaches the file.
-        con.execute(f"create or replace view {target} as\n{spec.sql}")
+        con.execute(f"create or replace view {target} as\n{usable[0].sql}")
         con.execute(f"comment on view {target} is {_quote(spec.description.comment())}")
         columns = tuple(
             name

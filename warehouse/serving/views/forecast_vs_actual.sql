@@ -1,7 +1,8 @@
 -- Monthly inflow, outflow and net flow of all customers: actuals from the marts beside the
 -- model's forecast and interval, one row per series and month (past months: actual only;
 -- forecast months: forecast only). Income and spending exclude internal transfers, as in
--- mart_customer_monthly.
+-- mart_customer_monthly. Used while the forecast has one scope (all customers); the same
+-- columns as forecast_vs_actual_by_scope.sql, with scope 'total' / 'all'.
 with monthly as (
 
     select * from main.mart_customer_monthly
@@ -31,6 +32,8 @@ actuals as (
 final as (
 
     select
+        'total' as scope,
+        'all' as scope_id,
         coalesce(actuals.series, forecast.series) as series,
         coalesce(actuals.month, forecast.month) as month,
         strftime(coalesce(actuals.month, forecast.month), '%Y-%m') as year_month,
