@@ -77,10 +77,12 @@ def actions_dir(home: Path) -> Path:
 
 def customer_profiles(reader: ServingReader) -> tuple[pd.DataFrame, list[str]]:
     """One row per customer with every attribute the lists use that the serving copy has."""
-    base_table = "mart_customer_360" if reader.has(MARTS, "mart_customer_360") else "mart_customer_features"
-    if not reader.has(MARTS, base_table):
-        raise LookupError("the serving copy has neither mart_customer_360 nor mart_customer_features")
-    profiles = reader.df(f"select distinct customer_id from {MARTS}.{base_table} where customer_id is not null")
+    base_table = next((t for t in ("mart_customer_360", "mart_customer_features", "dim_customer")
+                       if "customer_id" in reader.columns(MARTS, t)), None)
+    if base_table is None:  # nothing to list: every list becomes empty with its note
+        profiles = pd.DataFrame({"customer_id": pd.Series(dtype="string")})
+    else:
+        profiles = reader.df(f"select distinct customer_id from {MARTS}.{base_table} where customer_id is not null")
     missing: list[str] = []
     for attribute, sources in _ATTRIBUTE_SOURCES.items():
         for schema, table, aliases in sources:
@@ -177,22 +179,45 @@ def upsell_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None
     return ActionList("upsell_targets", _ranked(chosen, "upsell_targets"), note), scored["score"]
 
 
+def risk_flag_rows_sql(reader: ServingReader) -> str | None:
+    """ml.risk_flags as (flow_key, customer_id, rule, reason, risk_score), one row per rule hit.
+
+    The model publishes one row per flagged flow with its rules comma-joined (``rules``); a
+    one-rule-per-row shape (``rule``) is read as well.
+    """
+    columns = reader.columns("ml", "risk_flags")
+    if not {"customer_id", "reason"} <= set(columns) or not ({"rule", "rules"} & set(columns)):
+        return None
+    flow_key = "flow_id" if "flow_id" in columns else "row_number() over ()"
+    score = "coalesce(risk_score, 1.0)" if "risk_score" in columns else "1.0"
+    rule = "rule" if "rule" in columns else "trim(unnest(string_split(rules, ',')))"
+    return (f"select {flow_key} as flow_key, customer_id, {rule} as rule, reason, {score} as risk_score "
+            "from ml.risk_flags where customer_id is not null")
+
+
 def risk_review_cases(reader: ServingReader, profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None]:
-    """One case per flagged customer: how many flags, which rules fired, and the first reasons."""
-    if not reader.has_columns("ml", "risk_flags", ["customer_id", "rule", "reason"]):
+    """One case per flagged customer: flagged flows, which rules fired, and the first reasons;
+    ranked by the summed risk score of the flagged flows."""
+    rows_sql = risk_flag_rows_sql(reader)
+    if rows_sql is None:
         return ActionList("risk_review_cases", _empty_targets(), "risk flags are not available in this version"), None
     flags = reader.df(
-        """select customer_id, count(*) as flag_count,
-                  string_agg(distinct rule, ', ' order by rule) as rules,
-                  string_agg(reason, '; ' order by reason) as reasons
-           from ml.risk_flags where customer_id is not null group by customer_id"""
+        f"""with flag_rows as ({rows_sql}),
+                 per_flow as (
+                     select customer_id, flow_key, any_value(reason) as reason, max(risk_score) as risk_score
+                     from flag_rows group by all)
+            select per_flow.customer_id, count(*) as flag_count, sum(risk_score) as risk_score,
+                   (select string_agg(distinct rule, ', ' order by rule) from flag_rows
+                    where flag_rows.customer_id = per_flow.customer_id) as rules,
+                   string_agg(reason, '; ' order by risk_score desc, reason) as reasons
+            from per_flow group by per_flow.customer_id"""
     )
     cases = profiles.merge(flags, on="customer_id", how="left")
     cases["flag_count"] = cases["flag_count"].fillna(0).astype(int)
-    scores = cases["flag_count"].astype(float)
-    chosen = cases[cases["flag_count"] > 0].assign(score=lambda f: f["flag_count"].astype(float))
-    chosen["reason"] = [f"{n} risk flag(s) [{r}]: {_first(t)}" for n, r, t in zip(chosen["flag_count"], chosen["rules"], chosen["reasons"])]
-    chosen["reason_zh"] = [f"{n} 条风险标记 [{r}]：{_first(t)}" for n, r, t in zip(chosen["flag_count"], chosen["rules"], chosen["reasons"])]
+    scores = cases["risk_score"].fillna(0.0).astype(float)
+    chosen = cases[cases["flag_count"] > 0].assign(score=lambda f: f["risk_score"].astype(float).round(2))
+    chosen["reason"] = [f"{n} flagged flow(s) [{r}]: {_first(t)}" for n, r, t in zip(chosen["flag_count"], chosen["rules"], chosen["reasons"])]
+    chosen["reason_zh"] = [f"{n} 笔标记流水 [{r}]：{_first(t)}" for n, r, t in zip(chosen["flag_count"], chosen["rules"], chosen["reasons"])]
     return ActionList("risk_review_cases", _ranked(chosen, "risk_review_cases")), scores
 
 

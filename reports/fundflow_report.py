@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from reports import charts
-from reports.actions import ActionLists, customer_profiles
+from reports.actions import ActionLists, customer_profiles, risk_flag_rows_sql
 from reports.i18n import labels
 from reports.review import ReviewError, approval_of, review_banner
 from reports.serving_reader import MARTS, ServingReader, open_serving
@@ -188,11 +188,13 @@ def churn_section(profiles: pd.DataFrame, t: dict, facts: dict) -> Section:
 
 def risk_section(reader: ServingReader, t: dict, action_lists: ActionLists | None) -> Section:
     section = Section("risk", t["section_risk"])
-    if not reader.has_columns("ml", "risk_flags", ["customer_id", "rule"]):
+    rows_sql = risk_flag_rows_sql(reader)
+    if rows_sql is None:
         section.notes.append(_missing(t, "ml.risk_flags"))
         return section
     by_rule = reader.df(
-        "select rule, count(*) as flags, count(distinct customer_id) as customers from ml.risk_flags group by 1 order by 2"
+        f"""with flag_rows as ({rows_sql})
+            select rule, count(*) as flags, count(distinct customer_id) as customers from flag_rows group by 1 order by 2"""
     )
     if len(by_rule):
         section.charts.append(_chart(charts.risk_flags_by_rule(by_rule, t), "risk_flags"))
@@ -326,7 +328,7 @@ def quality_appendix(gates: list[GateResult] | None, t: dict, facts: dict) -> Se
 
 def _key_figures(reader: ServingReader) -> dict:
     if not reader.has(MARTS, "fct_fund_flows"):
-        return {}
+        return dict.fromkeys(("customers", "flows", "income", "spending", "first_date", "last_date"))
     return reader.df(
         f"""select count(distinct customer_id) as customers, count(*) as flows,
                    sum(case when direction = 'in' then amount_cny end) as income,
@@ -422,7 +424,8 @@ def render_report(
         money=_money,
         background=t["background_text"].format(
             channels=len(_CHANNELS), customers=f"{int(figures.get('customers') or 0):,}",
-            flows=f"{int(figures.get('flows') or 0):,}", first=figures.get("first_date"), last=figures.get("last_date")),
+            flows=f"{int(figures.get('flows') or 0):,}", first=str(figures.get("first_date"))[:10],
+            last=str(figures.get("last_date"))[:10]),
         models=_models(reader),
         sections=sections,
         conclusions=conclusions(facts, t),

@@ -47,7 +47,7 @@ def test_upsell_and_risk_review_lists_are_ranked(serving) -> None:
     assert set(upsell["churn_risk_band"]) <= {"low", "medium"}
     assert (upsell["net_flow_cny_12m"] > 0).all()
     risk = lists.lists["risk_review_cases"].targets
-    assert list(risk["customer_id"]) == ["c02", "c05"]
+    assert list(risk["customer_id"]) == ["c02", "c05"] and list(risk["score"]) == [5.0, 1.0]
     assert risk.iloc[0]["flag_count"] == 2 and risk.iloc[0]["rules"] == "night_burst, structuring"
     # the population holds every scored customer once per list, targeted or not
     assert lists.population.groupby("list_name").size().to_dict() == {

@@ -110,3 +110,14 @@ def test_approve_takes_the_latest_version_unless_told(tmp_path) -> None:
     assert approve(out, "b", version="20260101T000000000000Z").version == "20260101T000000000000Z"
     with pytest.raises(ReviewError, match="no report"):
         approve(out, "c", version="19990101T000000000000Z")
+
+
+def test_an_empty_serving_copy_gives_a_report_of_notes(tmp_path) -> None:
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    with open_serving(tmp_path / "empty.duckdb") as reader:
+        lists = build_action_lists(reader)
+    assert all(a.targets.empty and a.note for a in lists.lists.values())
+    html = build_report(tmp_path / "empty.duckdb", tmp_path / "reports", "en", action_lists=lists).read_text(encoding="utf-8")
+    assert html.count("Not available in this version") >= 9 and "plotly-graph-div" not in html

@@ -102,9 +102,12 @@ def write_serving(path: Path, *, full: bool = True, version: str = "20260101T000
                     columns=["series", "month", "forecast", "lower", "upper", "model_version"],
                 ),
                 "ml.risk_flags": pd.DataFrame(
+                    # the shape of ml/risk_flags.py: one row per flagged flow, its rules comma-joined
                     {"flow_id": ["f1", "f2", "f3"], "customer_id": ["c02", "c02", "c05"],
-                     "rule": ["structuring", "night_burst", "structuring"],
-                     "reason": ["9 transfers just under ¥50,000", "6 flows between 01:00 and 04:00", "8 transfers just under ¥50,000"]}
+                     "rules": ["structuring", "night_burst,structuring", "structuring"],
+                     "reason": ["9 transfers just under ¥50,000", "¥80,000 at 02:10 | 9 transfers just under ¥50,000",
+                                "8 transfers just under ¥50,000"],
+                     "risk_score": [2.0, 3.0, 1.0]}
                 ),
                 "main.mart_key_accounts": pd.DataFrame(
                     {"customer_id": people["customer_id"], "period_month": date(2025, 12, 1),
