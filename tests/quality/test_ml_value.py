@@ -195,21 +195,30 @@ def test_spend_drivers_on_the_demo_world(quality_world) -> None:
 
 
 def test_dagster_assets_write_ml_tables(quality_world, tmp_path) -> None:
-    """The four assets materialize in process against a copy of the world's warehouse (with the
-    segments asset they depend on) and leave ml.* tables with model version and training time."""
+    """The four assets materialize in process against a copy of the world's warehouse and leave
+    ml.* tables with model version and training time. ml.customer_segments (another asset module's
+    output, which spend drivers reads) is written first from the pure segmentation model."""
     import shutil
+    from datetime import datetime, timezone
 
     import dagster as dg
     import duckdb
 
-    from orchestration.defs.assets import ml as ml_flows_assets
     from orchestration.defs.assets import ml_customer_value
     from orchestration.defs.resources import WarehouseResource
+    from orchestration.ml_io import write_result
 
     warehouse_path = tmp_path / "warehouse.duckdb"
     shutil.copy(quality_world.warehouse_path, warehouse_path)
+    con = duckdb.connect(str(warehouse_path))
+    try:
+        features = con.execute("select * from marts.mart_customer_features").df()
+        segments = segment_customers(features[["customer_id", *SEGMENT_FEATURES]], seed=11)
+        write_result(con, "customer_segments", segments.assignments, segments.model_version, datetime.now(timezone.utc))
+    finally:
+        con.close()
     result = dg.materialize(
-        [ml_flows_assets.customer_segments, ml_customer_value.customer_clv, ml_customer_value.churn_risk,
+        [ml_customer_value.customer_clv, ml_customer_value.churn_risk,
          ml_customer_value.association_rules, ml_customer_value.spend_drivers],
         resources={"warehouse": WarehouseResource(home=str(tmp_path), database=str(warehouse_path))},
     )
