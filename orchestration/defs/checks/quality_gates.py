@@ -79,7 +79,7 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
                 outcome = validate_query(con, gate.table, gate.query, suite)
             else:
                 outcome = validate_table(con, gate.table, suite)
-        page = _keep_results(warehouse, context.run_id, gate.name, gate.table, [(gate.severity, outcome)])
+        page = _keep_results(warehouse, context.run.run_id, gate.name, gate.table, [(gate.severity, outcome)])
         if not outcome.success:
             context.log.log(
                 40 if gate.severity == "error" else 30,
@@ -129,10 +129,10 @@ def _drift_check(spec: ProfileSpec) -> dg.AssetChecksDefinition:
             metadata["failed_expectations"] = "; ".join(failed) or "none"
         with warehouse.connect() as con:
             if not beyond_fail:  # a blocked run never becomes the next run's baseline
-                record_profile(con, context.run_id, spec.table, current)
+                record_profile(con, context.run.run_id, spec.table, current)
         page = None
         if outcomes:
-            page = _keep_results(warehouse, context.run_id, "drift_vs_previous_run", spec.table, outcomes)
+            page = _keep_results(warehouse, context.run.run_id, "drift_vs_previous_run", spec.table, outcomes)
             metadata["quality_report"] = dg.MetadataValue.path(page)
         return dg.AssetCheckResult(
             passed=not beyond_warn,
