@@ -2,7 +2,7 @@
 
 Three lists are built from the serving copy, each a snapshot at the last month the data covers:
 
-- ``retention_targets``: high customer lifetime value and high churn risk (挽留名单);
+- ``retention_targets``: high customer lifetime value and elevated churn risk (挽留名单);
 - ``upsell_targets``: money accumulating with a low churn risk (交叉销售 / 提升销售);
 - ``risk_review_cases``: customers with risk flags, with the rules and reasons (风险复核).
 
@@ -29,8 +29,11 @@ LIST_NAMES = ("retention_targets", "upsell_targets", "risk_review_cases")
 # Fraction of customers (by CLV) counted as "high value" for retention, and (by 12-month net
 # inflow) as "accumulating money" for upsell: the top quartile, a common business cut-off.
 HIGH_VALUE_QUANTILE = 0.75
-HIGH_CHURN_PROBABILITY = 0.5  # used only when the model publishes no risk band
-LOW_RISK_BANDS = ("low", "medium")
+HIGH_CHURN_PROBABILITY = 0.2  # used only when the model publishes no risk band
+# Bands of ml/churn.py: high (p >= 0.5), medium (>= 0.2), low, and churned (already inactive: a
+# win-back case, not retention). Retention takes every elevated band, upsell only the low one.
+ELEVATED_RISK_BANDS = ("high", "medium")
+LOW_RISK_BANDS = ("low",)
 
 # Where each customer attribute may be published, first match wins. The 360 mart is the agreed
 # home; the ML tables are the fallback while the mart does not carry a column yet.
@@ -92,8 +95,11 @@ def customer_profiles(reader: ServingReader) -> tuple[pd.DataFrame, list[str]]:
                     f'select customer_id, any_value("{present[0]}") as "{attribute}" '
                     f"from {schema}.{table} group by customer_id"
                 )
-                profiles = profiles.merge(values, on="customer_id", how="left")
-                break
+                if values[attribute].notna().any():
+                    # an all-NULL column (a mart built before its ML input existed) falls through
+                    # to the next source
+                    profiles = profiles.merge(values, on="customer_id", how="left")
+                    break
         else:
             profiles[attribute] = np.nan
             missing.append(attribute)
@@ -124,13 +130,14 @@ def _cny(value: float) -> str:
 
 
 def retention_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None]:
-    """High CLV x high churn risk, ordered by the value at risk (CLV x churn probability)."""
+    """High CLV x elevated churn risk (band high or medium; customers already churned are not
+    retention cases), ordered by the value at risk (CLV x churn probability)."""
     if profiles["clv_12m_cny"].isna().all() or profiles["churn_probability"].isna().all():
         return ActionList("retention_targets", _empty_targets(), "CLV or churn risk is not available in this version"), None
     clv = profiles["clv_12m_cny"].astype(float)
     probability = pd.to_numeric(profiles["churn_probability"], errors="coerce")
     band = profiles["churn_risk_band"].astype("string").str.lower()
-    high_risk = band.eq("high") if band.notna().any() else probability.ge(HIGH_CHURN_PROBABILITY)
+    high_risk = band.isin(ELEVATED_RISK_BANDS) if band.notna().any() else probability.ge(HIGH_CHURN_PROBABILITY)
     high_value = clv.ge(clv.quantile(HIGH_VALUE_QUANTILE))
     scored = profiles.assign(score=(clv * probability).round(2))
     chosen = scored[(high_risk & high_value).fillna(False)].copy()

@@ -27,7 +27,7 @@ def customers() -> pd.DataFrame:
             "customer_id": ids,
             "segment_name": ["稳健储蓄 / steady savers" if i % 2 else "活跃消费 / active spenders" for i in range(CUSTOMERS)],
             "clv_12m_cny": rng.uniform(1_000, 20_000, CUSTOMERS).round(2),
-            "churn_probability": rng.uniform(0.0, 0.45, CUSTOMERS).round(3),
+            "churn_probability": rng.uniform(0.0, 0.19, CUSTOMERS).round(3),
             "net_flow_cny_12m": rng.uniform(-5_000, 5_000, CUSTOMERS).round(2),
             "latest_balance_cny": rng.uniform(0, 50_000, CUSTOMERS).round(2),
             "city": [["上海", "北京", "成都"][i % 3] for i in range(CUSTOMERS)],
@@ -37,8 +37,10 @@ def customers() -> pd.DataFrame:
     frame.loc[0, ["clv_12m_cny", "churn_probability"]] = [50_000.0, 0.9]  # retention target
     frame.loc[3, ["clv_12m_cny", "churn_probability"]] = [1_000.0, 0.95]  # high risk, low value: not a target
     frame.loc[6, ["clv_12m_cny", "churn_probability"]] = [2_000.0, 0.8]  # c00's comparable untargeted customer
+    frame.loc[8, ["clv_12m_cny", "churn_probability"]] = [60_000.0, 1.0]  # already churned: no retention case
     frame.loc[1, ["net_flow_cny_12m", "churn_probability"]] = [80_000.0, 0.05]  # upsell target
     frame["churn_risk_band"] = pd.cut(frame["churn_probability"], [-1, 0.2, 0.5, 1.0], labels=["low", "medium", "high"]).astype(str)
+    frame.loc[8, "churn_risk_band"] = "churned"
     frame["churn_top_features"] = ["recency_days, frequency_12m"] * CUSTOMERS
     return frame
 
