@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.forecast import MIN_HISTORY_MONTHS, forecast_monthly_flows, monthly_totals
+from ml.forecast import MIN_HISTORY_MONTHS, forecast_flow_groups, forecast_monthly_flows, monthly_totals, rolling_backtest
 
 SEASONALITY = np.array([0.25, -0.15, 0.0, 0.02, 0.0, 0.12, 0.0, 0.0, -0.05, 0.03, 0.20, 0.10])  # Jan..Dec
 START = pd.Timestamp("2023-01-01")
@@ -134,3 +134,51 @@ def test_missing_columns_and_empty_input_are_clear_errors() -> None:
 def test_horizon_must_be_positive() -> None:
     with pytest.raises(ValueError, match="horizon"):
         forecast_monthly_flows(customer_monthly(), horizon=0)
+
+
+# --- grouped forecast and rolling-origin backtest --------------------------------------------------
+
+
+def test_grouped_forecast_has_total_segments_and_key_accounts() -> None:
+    monthly = customer_monthly()
+    segments = pd.DataFrame({"customer_id": ["C0", "C1", "C2"], "segment_name": ["a", "a", "b"]})
+    result = forecast_flow_groups(monthly, segments=segments, key_accounts=["C2"], horizon=12)
+    frame = result.forecast
+    assert set(zip(frame["scope"], frame["scope_id"])) == {("total", "all"), ("segment", "a"), ("segment", "b"), ("key_account", "C2")}
+    assert frame.groupby(["scope", "scope_id", "series"]).size().eq(12).all()
+    assert (frame["lower"] < frame["upper"]).all()
+    # segments add up to the total (same linear model, same design)
+    ahead = frame[frame["series"] == "inflow"].pivot_table(index="month", columns="scope", values="forecast", aggfunc="sum")
+    np.testing.assert_allclose(ahead["segment"], ahead["total"], rtol=1e-6)
+
+
+def test_rolling_backtest_refits_at_each_origin_and_beats_naive_on_trend_data() -> None:
+    result = forecast_flow_groups(customer_monthly(), horizon=6)
+    backtest = result.backtest
+    assert backtest["origin"].nunique() == 6 and backtest["months_ahead"].max() == 3
+    assert (pd.to_datetime(backtest["month"]) >= pd.to_datetime(backtest["origin"])).all()
+    # a trending seasonal series: the seasonal-naive misses the trend, the model does not
+    assert result.metrics["total_inflow_mase_ratio"] < 0.8
+    assert result.metrics["total_outflow_mase_ratio"] < 0.8
+
+
+def test_rolling_backtest_can_lose_to_the_naive() -> None:
+    """A series that exactly repeats last year plus pure noise in the trend: the naive wins."""
+    months = pd.date_range(START, periods=24, freq="MS")
+    rng = np.random.default_rng(1)
+    pattern = rng.normal(100, 30, 12)
+    y = np.concatenate([pattern, pattern]) + np.r_[np.zeros(12), np.linspace(0, 0, 12)]
+    y[:12] += rng.normal(0, 40, 12)  # the first year is noisy, the second the clean pattern
+    frame = rolling_backtest(months, y)
+    mase = np.mean(np.abs(frame["actual"] - frame["forecast"]) / frame["mase_scale"])
+    naive = np.mean(np.abs(frame["actual"] - frame["seasonal_naive"]) / frame["mase_scale"])
+    assert mase > naive
+
+
+def test_a_short_key_account_history_is_skipped_not_fatal() -> None:
+    monthly = customer_monthly()
+    late = monthly[monthly["customer_id"] == "C2"].copy()
+    late = late[pd.to_datetime(late["month"]) >= pd.Timestamp("2024-06-01")].assign(customer_id="NEW")
+    result = forecast_flow_groups(pd.concat([monthly, late]), key_accounts=["NEW"], horizon=3)
+    assert result.skipped == {"key_account": 1}
+    assert "key_account" not in set(result.forecast["scope"])
