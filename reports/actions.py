@@ -216,7 +216,8 @@ def risk_review_cases(reader: ServingReader, profiles: pd.DataFrame) -> tuple[Ac
             select per_flow.customer_id, count(*) as flag_count, sum(risk_score) as risk_score,
                    (select string_agg(distinct rule, ', ' order by rule) from flag_rows
                     where flag_rows.customer_id = per_flow.customer_id) as rules,
-                   string_agg(reason, '; ' order by risk_score desc, reason) as reasons
+                   -- one event (a pass-through, a structuring run) flags several flows with one reason
+                   string_agg(distinct reason, '; ' order by reason) as reasons
             from per_flow group by per_flow.customer_id"""
     )
     cases = profiles.merge(flags, on="customer_id", how="left")
@@ -228,10 +229,12 @@ def risk_review_cases(reader: ServingReader, profiles: pd.DataFrame) -> tuple[Ac
     return ActionList("risk_review_cases", _ranked(chosen, "risk_review_cases")), scores
 
 
-def _first(reasons: str | None, keep: int = 3) -> str:
-    parts = [p for p in (reasons or "").split("; ") if p]
+def _first(reasons: str | None, keep: int = 2, width: int = 160) -> str:
+    """The first reasons, each cut to ``width`` characters: a list cell a person can read."""
+    parts = [p.strip() for p in (reasons or "").replace(" | ", "; ").split("; ") if p.strip()]
+    shown = [p if len(p) <= width else p[: width - 1] + "…" for p in parts[:keep]]
     more = f" (+{len(parts) - keep} more)" if len(parts) > keep else ""
-    return "; ".join(parts[:keep]) + more
+    return "; ".join(shown) + more
 
 
 _TARGET_COLUMNS = [

@@ -175,7 +175,9 @@ def churn_section(profiles: pd.DataFrame, t: dict, facts: dict) -> Section:
         return section
     scored = scored.astype({"churn_probability": float})
     section.charts.append(_chart(charts.churn_risk_distribution(scored, t), "churn"))
-    top = scored.sort_values(["churn_probability", "customer_id"], ascending=[False, True]).head(TOP_ROWS)
+    # customers already churned are gone (win-back, not retention): the table lists who can still be kept
+    active = scored[scored["churn_risk_band"].astype("string").str.lower() != "churned"]
+    top = active.sort_values(["churn_probability", "customer_id"], ascending=[False, True]).head(TOP_ROWS)
     section.tables.append(Table(
         [t["customer_id"], t["segment"], t["band"], t["probability"], t["clv"], t["reason"]],
         [[r.customer_id[:12], r.segment_name, r.churn_risk_band, f"{r.churn_probability:.2f}", _money(r.clv_12m_cny),
