@@ -300,15 +300,19 @@ def actions_section(reader: ServingReader, t: dict, action_lists: ActionLists | 
 # --- appendix, facts, conclusions ---------------------------------------------------------------
 
 def gate_results_from_serving(reader: ServingReader) -> list[GateResult] | None:
-    """Check results the gates publish into serving, when a version publishes them."""
-    if not reader.has_columns("quality", "check_results", ["check_name", "passed"]):
+    """The latest result of every gate check published in serving (``quality.check_results``,
+    read through the gates' own ``expectations.results.latest_results``), one row per check."""
+    from expectations.results import latest_results
+
+    if not reader.has("quality", "check_results"):
         return None
-    frame = reader.df("select * from quality.check_results")
-    asset = next((c for c in ("asset_key", "asset", "table_name", "model") if c in frame.columns), None)
-    return [
-        GateResult(str(r[asset]) if asset else "", str(r["check_name"]), bool(r["passed"]), str(r.get("severity", "ERROR")))
-        for _, r in frame.iterrows()
-    ]
+    checks: dict[tuple[str, str], GateResult] = {}
+    for row in latest_results(reader.con):
+        key = (row["asset"], row["check_name"])
+        previous = checks.get(key)
+        passed = bool(row["success"]) and (previous is None or previous.passed)
+        checks[key] = GateResult(row["asset"], row["check_name"], passed, str(row["severity"]))
+    return list(checks.values())
 
 
 def quality_appendix(gates: list[GateResult] | None, t: dict, facts: dict) -> Section:
@@ -407,8 +411,10 @@ def render_report(
         kpis_section(reader, t),
         actions_section(reader, t, action_lists, facts),
     ]
-    gates = gate_results_from_serving(reader)
-    appendix = quality_appendix(gates if gates is not None else gate_results, t, facts)
+    # The run's own check evaluations (dbt tests and GX gates) when the refresh passes them in;
+    # otherwise (``fundflow report`` later) the gate results published with this version.
+    gates = gate_results if gate_results is not None else gate_results_from_serving(reader)
+    appendix = quality_appendix(gates, t, facts)
     figures = _key_figures(reader)
     tables = [
         [f"{'marts' if schema == MARTS else schema}.{name}",

@@ -121,3 +121,24 @@ def test_an_empty_serving_copy_gives_a_report_of_notes(tmp_path) -> None:
     assert all(a.targets.empty and a.note for a in lists.lists.values())
     html = build_report(tmp_path / "empty.duckdb", tmp_path / "reports", "en", action_lists=lists).read_text(encoding="utf-8")
     assert html.count("Not available in this version") >= 9 and "plotly-graph-div" not in html
+
+
+def test_the_appendix_reads_the_gate_results_published_in_serving(full_serving, tmp_path) -> None:
+    import duckdb
+
+    from expectations.results import ensure_check_results_table
+
+    con = duckdb.connect(str(full_serving))
+    ensure_check_results_table(con)
+    con.execute(
+        """insert into quality.check_results (run_id, checked_at, check_name, asset, suite, severity,
+                                              expectation_index, expectation, success)
+           values ('r1', now(), 'gx_fct_fund_flows', 'marts.fct_fund_flows', 's', 'error', 1, 'e1', true),
+                  ('r1', now(), 'gx_fct_fund_flows', 'marts.fct_fund_flows', 's', 'error', 2, 'e2', false),
+                  ('r1', now(), 'gx_bank', 'raw.bank__transactions', 's', 'warn', 1, 'e1', true)"""
+    )
+    con.close()
+    html = _build(full_serving, tmp_path / "reports", "en")  # no run results passed: serving's are used
+    appendix = html.split('id="section-quality"')[1]
+    assert "2 checks: 1 passed, 1 failed." in appendix
+    assert '<tr class="failed"><td>marts.fct_fund_flows</td><td>gx_fct_fund_flows' in appendix
