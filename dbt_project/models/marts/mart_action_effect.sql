@@ -4,37 +4,28 @@
 -- the nearest list score (1:1 nearest neighbour with replacement, ties by customer_id);
 -- outcomes over the follow-up window from mart_customer_monthly.
 
-{% set action_lists_source = source('ops_actions', 'action_lists') %}
-{% set action_lists_relation = load_relation(action_lists_source) if execute else none %}
 {% set followup_months = var('action_effect_followup_months', 3) %}
 
 with
 
-{% if action_lists_relation is not none %}
+-- Before the first export (the refresh's reports/action_lists asset, or `fundflow export`)
+-- ops.action_lists does not exist: optional_source gives a typed empty stand-in, keeping the
+-- mart and its lineage.
 action_lists as (
 
-    select * from {{ action_lists_source }}
+    {{ optional_source('ops_actions', 'action_lists', [
+        ('snapshot_id', 'varchar'),
+        ('list_name', 'varchar'),
+        ('as_of_month', 'date'),
+        ('customer_id', 'varchar'),
+        ('is_targeted', 'boolean'),
+        ('score', 'double'),
+        ('segment_name', 'varchar'),
+        ('churn_risk_band', 'varchar'),
+        ('recorded_at', 'timestamptz'),
+    ]) }}
 
 ),
-{% else %}
--- Before the first export (`fundflow export` or the refresh's reports/action_lists asset)
--- ops.action_lists does not exist: an empty, typed stand-in keeps the mart and its lineage.
-action_lists as (
-
-    select
-        null::varchar as snapshot_id,
-        null::varchar as list_name,
-        null::date as as_of_month,
-        null::varchar as customer_id,
-        null::boolean as is_targeted,
-        null::double as score,
-        null::varchar as segment_name,
-        null::varchar as churn_risk_band,
-        null::timestamptz as recorded_at
-    where false
-
-),
-{% endif %}
 
 customer_monthly as (
 
