@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 from ml.forecast import forecast_flow_groups
 from ml.risk_flags import RULES, RiskRules, flag_risky_flows
 from ml.segmentation import INPUT_COLUMNS, segment_customers
-from orchestration.defs.assets.ml import MONTHLY_FLOWS_SQL
+from orchestration.defs.assets.ml import MONTHLY_FLOWS_SQL, key_account_ids
 
 CHANNEL_TABLES = {
     "bank": ["bank__transactions"],
@@ -103,8 +103,9 @@ def test_segment_names_say_who_the_customers_are(segmentations, personas) -> Non
 @pytest.fixture(scope="module")
 def forecast(quality_world, segmentations, features):
     monthly = quality_world.df(MONTHLY_FLOWS_SQL)
-    key_accounts = quality_world.df(
-        "select customer_id from marts.mart_customer_features where is_key_account")["customer_id"].tolist()
+    key_accounts, source = key_account_ids(quality_world.con)
+    print(f"\n[forecast] {len(key_accounts)} key accounts from {source}")
+    assert key_accounts
     return forecast_flow_groups(monthly, segments=segmentations[0].assignments, key_accounts=key_accounts, horizon=12)
 
 

@@ -57,28 +57,24 @@ def _has_table(con, schema: str, name: str) -> bool:
 
 
 def key_account_ids(con) -> tuple[list[str], str]:
-    """Key accounts to forecast one by one, and where they came from.
-
-    Tier A of the newest month of ``marts.mart_key_accounts`` when that mart exists; until then
-    the customers ``mart_customer_features`` marks ``is_key_account``. Largest contribution
-    (respectively 12-month income) first.
-    """
+    """Key accounts to forecast one by one (at most ``MAX_KEY_ACCOUNT_FORECASTS``), and where
+    they came from: tier A of the newest month of ``marts.mart_key_accounts`` (best contribution
+    rank first); without that mart, the top customers by 12-month income in
+    ``marts.mart_customer_features``."""
     if _has_table(con, "marts", "mart_key_accounts"):
-        columns = {row[0] for row in con.execute("describe marts.mart_key_accounts").fetchall()}
-        if {"customer_id", "period_month", "is_key_account", "contribution_rank"} <= columns:
-            ids = con.execute(
-                """select customer_id from marts.mart_key_accounts
-                   where period_month = (select max(period_month) from marts.mart_key_accounts) and is_key_account
-                   order by contribution_rank, customer_id limit ?""",
-                [MAX_KEY_ACCOUNT_FORECASTS],
-            ).fetchall()
-            return [r[0] for r in ids], "marts.mart_key_accounts (tier A, newest month)"
+        ids = con.execute(
+            """select customer_id from marts.mart_key_accounts
+               where period_month = (select max(period_month) from marts.mart_key_accounts) and is_key_account
+               order by contribution_rank, customer_id limit ?""",
+            [MAX_KEY_ACCOUNT_FORECASTS],
+        ).fetchall()
+        return [r[0] for r in ids], "marts.mart_key_accounts (tier A, newest month)"
     ids = con.execute(
-        """select customer_id from marts.mart_customer_features where is_key_account
+        """select customer_id from marts.mart_customer_features
            order by income_cny_12m desc, customer_id limit ?""",
         [MAX_KEY_ACCOUNT_FORECASTS],
     ).fetchall()
-    return [r[0] for r in ids], "marts.mart_customer_features.is_key_account"
+    return [r[0] for r in ids], "marts.mart_customer_features (top 12-month income; no mart_key_accounts)"
 
 
 @dg.multi_asset(
