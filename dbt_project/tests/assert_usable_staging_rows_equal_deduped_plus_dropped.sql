@@ -1,4 +1,4 @@
--- Dedup drops only exact copies, and counts them: for every flow source,
+-- Dedup drops only exact copies, and counts them: for every deduplicated source,
 -- usable staging rows = deduped rows + sum(duplicate_count).
 
 -- dagster-dbt attaches a singular test with several parents to the model named here.
@@ -10,6 +10,7 @@
     ('stg_ecommerce__order_lines', 'int_ecommerce__order_lines_deduped'),
     ('stg_cards__transactions', 'int_cards__transactions_deduped'),
     ('stg_cards__statements', 'int_cards__statements_deduped'),
+    ('stg_crm__marketing_spend', 'int_crm__marketing_spend_deduped'),
 ] %}
 
 with counts as (

@@ -162,7 +162,9 @@ final as (
         coalesce(flow_activity.income_cny_12m, 0) - coalesce(flow_activity.spending_cny_12m, 0) as net_flow_cny_12m,
         coalesce(flow_activity.salary_cny_12m, 0) as salary_cny_12m,
         coalesce(flow_activity.consumption_cny_12m, 0) as consumption_cny_12m,
-        cast(round(balance_summary.avg_balance_cny, 2) as decimal(18, 2)) as avg_balance_cny,
+        -- avg() of a decimal is a double (39184.645 becomes 39184.6449...): back to decimal before
+        -- rounding, so half-fen ties round like money does
+        cast(round(cast(balance_summary.avg_balance_cny as decimal(38, 6)), 2) as decimal(18, 2)) as avg_balance_cny,
         balance_summary.latest_balance_cny,
         coalesce(flow_activity.bank_flows_12m / nullif(flow_activity.flows_12m, 0), 0) as share_bank,
         coalesce(flow_activity.payments_flows_12m / nullif(flow_activity.flows_12m, 0), 0) as share_payments,

@@ -50,11 +50,15 @@ months as (
 
 customer_months as (
 
-    select customers.customer_id, months.period_month
+    -- every customer x month: the 12m sums take every month of the window, flows before the
+    -- registration included; only registered months get a row (filtered after the windows)
+    select
+        customers.customer_id,
+        months.period_month,
+        customers.registered_date is null
+            or customers.registered_date <= last_day(months.period_month) as is_registered
     from customers
-    inner join months
-        on customers.registered_date is null
-        or customers.registered_date <= last_day(months.period_month)
+    cross join months
 
 ),
 
@@ -84,6 +88,7 @@ customer_month_values as (
     select
         customer_months.customer_id,
         customer_months.period_month,
+        customer_months.is_registered,
         coalesce(month_balances.balance_cny, 0) as month_end_balance_cny,
         coalesce(month_flows.inflow_cny, 0) as inflow_cny,
         coalesce(month_flows.outflow_cny, 0) as outflow_cny,
@@ -104,8 +109,10 @@ rolling as (
     select
         customer_id,
         period_month,
+        is_registered,
         month_end_balance_cny,
-        avg(month_end_balance_cny) over last_12_months as avg_balance_cny_12m,
+        -- the balance average is over the customer's own (registered) rows of the window
+        avg(case when is_registered then month_end_balance_cny end) over last_12_months as avg_balance_cny_12m,
         sum(inflow_cny) over last_12_months as income_cny_12m,
         sum(outflow_cny) over last_12_months as spending_cny_12m,
         sum(consumption_cny) over last_12_months as consumption_cny_12m
@@ -124,6 +131,7 @@ contribution as (
         greatest(avg_balance_cny_12m, 0) * {{ var('key_account_balance_margin') }}
             + consumption_cny_12m * {{ var('key_account_interchange_rate') }} as revenue_proxy_cny_12m
     from rolling
+    where is_registered
 
 ),
 

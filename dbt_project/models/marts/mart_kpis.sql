@@ -54,8 +54,7 @@ surveys as (
 
 marketing_spend as (
 
-    select spend_month, acquisition_channel, spend_cny from {{ ref('stg_crm__marketing_spend') }}
-    where reject_reason is null
+    select spend_month, acquisition_channel, spend_cny from {{ ref('int_crm__marketing_spend_deduped') }}
 
 ),
 

@@ -34,7 +34,7 @@
     ('crm__customers', 'stg_crm__customers', none, [], none),
     ('crm__accounts', 'stg_crm__accounts', none, [], none),
     ('crm__surveys', 'stg_crm__surveys', none, [], none),
-    ('crm__marketing_spend', 'stg_crm__marketing_spend', none, [], none),
+    ('crm__marketing_spend', 'stg_crm__marketing_spend', 'int_crm__marketing_spend_deduped', ['spend_month', 'acquisition_channel'], 'spend_cny'),
     ('reference__fx_rates', 'stg_reference__fx_rates', none, [], none),
 ] %}
 
