@@ -63,10 +63,16 @@ def _writer_step_windows(instance: dg.DagsterInstance, run_id: str) -> list[tupl
     return windows
 
 
+def _why(output: str) -> str:
+    """The lines that say what went wrong (the CLI's output ends with a long traceback and a table)."""
+    telling = [line for line in output.splitlines() if any(w in line for w in ("Error", "error:", "lock", "FAILED"))]
+    return "\n".join(telling[:40]) or output[-3000:]
+
+
 def test_both_overlapping_refreshes_succeed(two_refreshes) -> None:
     _, results = two_refreshes
     for result in results:
-        assert result.returncode == 0, result.stdout[-3000:]
+        assert result.returncode == 0, _why(result.stdout)
         assert "succeeded" in result.stdout
         assert "lock" not in result.stdout.lower(), result.stdout[-3000:]
 
@@ -79,10 +85,12 @@ def test_one_run_waited_while_the_other_wrote(two_refreshes) -> None:
         runs = instance.get_runs()
         assert len(runs) == 2 and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
         first, second = (_writer_step_windows(instance, run.run_id) for run in runs)
-        pooled = {"landing", "fundflow_dbt_models"}
-        first = [w for w in first if w[2] in pooled]
-        second = [w for w in second if w[2] in pooled]
-        assert len(first) == len(second) == 2
+        # Landing and the dbt steps (dagster-dbt may split the dbt op into several steps,
+        # fundflow_dbt_models, fundflow_dbt_models_2, ...) hold the warehouse file the longest.
+        pooled = ("landing", "fundflow_dbt_models")
+        first = [w for w in first if w[2].startswith(pooled)]
+        second = [w for w in second if w[2].startswith(pooled)]
+        assert len(first) >= 2 and len(second) >= 2
         for start_a, end_a, step_a in first:
             for start_b, end_b, step_b in second:
                 # Intervals of the two runs never intersect: one step waited for the other.
