@@ -210,6 +210,10 @@ def _structuring(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
     if deposits.empty:
         return _no_hits()
     gap = pd.Timedelta(days=rules.structuring_days)
+    transfers_out = frame[
+        frame["customer_id"].isin(deposits["customer_id"]) & frame["direction"].eq("out") & frame["category"].eq("transfer")
+    ]
+    outs_by_customer = dict(tuple(transfers_out.groupby("customer_id", sort=False)))
     rows = []
     for customer_id, group in deposits.groupby("customer_id", sort=True):
         # Chains of deposits: a deposit more than `structuring_days` after the chain's start
@@ -225,13 +229,11 @@ def _structuring(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
                 continue
             total = sum(r.amount_cny for r in chain)
             last = chain[-1].local_ts
-            after = frame[
-                frame["customer_id"].eq(customer_id)
-                & frame["direction"].eq("out")
-                & frame["category"].eq("transfer")
-                & (frame["local_ts"] > last)
-                & (frame["local_ts"] <= last + pd.Timedelta(hours=rules.structuring_followup_hours))
-                & (frame["amount_cny"] >= 0.5 * total)
+            outs = outs_by_customer.get(customer_id, transfers_out.iloc[0:0])
+            after = outs[
+                (outs["local_ts"] > last)
+                & (outs["local_ts"] <= last + pd.Timedelta(hours=rules.structuring_followup_hours))
+                & (outs["amount_cny"] >= 0.5 * total)
             ]
             reason = (
                 f"structuring: {len(chain)} cash deposits of {_money(min(r.amount_cny for r in chain))}–"
@@ -318,9 +320,12 @@ def _new_counterparty_burst(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFra
         return _no_hits()
     window = pd.Timedelta(hours=rules.burst_hours)
     rows = []
-    for customer_id, group in new.groupby("customer_id", sort=True):
-        if len(group) < rules.burst_min_new:
-            continue
+    # Cheap pre-filter (vectorised): a new counterparty whose (burst_min_new - 1)-th successor
+    # comes within the window; only customers with one are walked through in Python.
+    new = new.sort_values(["customer_id", "local_ts"], kind="stable")
+    later = new.groupby("customer_id")["local_ts"].shift(-(rules.burst_min_new - 1))
+    candidates = set(new.loc[(later - new["local_ts"]) <= window, "customer_id"])
+    for customer_id, group in new[new["customer_id"].isin(candidates)].groupby("customer_id", sort=True):
         times = group["local_ts"].to_numpy()
         # windows opening at each new counterparty: the members within burst_hours after it
         ends = np.searchsorted(times, times + np.timedelta64(int(window.total_seconds()), "s"), side="right")
