@@ -13,7 +13,7 @@ with
 -- mart and its lineage.
 action_lists as (
 
-    {{ optional_source('ops_actions', 'action_lists', [
+    {{ optional_source('ops', 'action_lists', [
         ('snapshot_id', 'varchar'),
         ('list_name', 'varchar'),
         ('as_of_month', 'date'),
