@@ -168,9 +168,11 @@ def test_ml_outputs_cover_every_customer(warehouse) -> None:
     assert segmented == CUSTOMERS
     assert _scalar(warehouse, "select count(distinct segment_name) from ml.customer_segments") >= 3
     series = warehouse.execute(
-        "select series, count(*) from ml.monthly_flow_forecast group by all order by 1"
+        "select series, count(*) from ml.monthly_flow_forecast where scope = 'total' group by all order by 1"
     ).fetchall()
-    assert [s for s, _ in series] == ["inflow", "net", "outflow"] and all(n == 3 for _, n in series)
+    # the issue asks for 6 to 12 months ahead, per series, with intervals
+    assert [s for s, _ in series] == ["inflow", "net", "outflow"] and all(6 <= n <= 12 for _, n in series)
+    assert _scalar(warehouse, "select count(*) from ml.monthly_flow_forecast where not (lower <= forecast and forecast <= upper)") == 0
     assert _scalar(warehouse, "select count(distinct model_version) from ml.customer_segments") == 1
 
 

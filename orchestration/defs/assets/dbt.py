@@ -50,7 +50,13 @@ class DbtBuildConfig(dg.Config):
 def fundflow_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: DbtBuildConfig
 ):
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    # Marts that read ML outputs split the dbt step in two (dbt → ML → dbt). dbt's default "eager"
+    # indirect selection would run a test as soon as one of its parents is selected, i.e. before
+    # its other parent is built in the later step; "cautious" runs only tests whose parents are
+    # all selected, and Dagster selects every test it knows as an asset check explicitly.
+    args = ["build", "--indirect-selection", "cautious"]
+    if config.full_refresh:
+        args.append("--full-refresh")
     # dbt runs as a child process started by `cli` and inherits this environment: its profile
     # reads the warehouse path from it.
     with exported_dbt_env(warehouse.settings):
