@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,11 @@ def monthly_totals(monthly: pd.DataFrame) -> pd.DataFrame:
     A month inside the range with no rows at all had no flows, so it is 0 (and counted in
     ``metrics['months_without_flows']`` by the forecast, since it may also mean missing data).
     """
+    return _totals_of(*_parse(monthly))
+
+
+def _parse(monthly: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Validated month starts and inflow / outflow / net amounts (columns named by series)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in monthly.columns]
     if missing:
         raise ValueError(f"forecast_monthly_flows needs columns {missing} of marts.mart_customer_monthly")
@@ -89,8 +95,12 @@ def monthly_totals(monthly: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"{int(months.isna().sum())} rows have no valid month")
     month_start = months.dt.to_period("M").dt.to_timestamp()
     values = monthly[list(_SOURCE_COLUMNS.values())].apply(pd.to_numeric, errors="raise").fillna(0.0)
+    values.columns = list(_SOURCE_COLUMNS)
+    return month_start, values
+
+
+def _totals_of(month_start: pd.Series, values: pd.DataFrame) -> pd.DataFrame:
     totals = values.groupby(month_start.to_numpy()).sum()
-    totals.columns = list(_SOURCE_COLUMNS)
     full_range = pd.date_range(totals.index.min(), totals.index.max(), freq="MS")
     totals = totals.reindex(full_range, fill_value=0.0)
     totals.index.name = "month"
@@ -176,10 +186,24 @@ def forecast_monthly_flows(monthly: pd.DataFrame, *, horizon: int = 3, interval:
 # --- the model: an equal-weight combination of three linear forecasts ------------------------------
 
 
-def _fourier_design(months: pd.DatetimeIndex) -> np.ndarray:
+def _month_numbers(months: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Months as integers (year * 12 + month - 1). The grouped forecast fits thousands of short
+    series; converting each group's months once keeps pandas' per-call overhead out of the fits."""
+    if isinstance(months, np.ndarray) and months.dtype.kind == "i":
+        return months
+    index = pd.DatetimeIndex(months)
+    return np.asarray(index.year, dtype="int64") * SEASON + np.asarray(index.month, dtype="int64") - 1
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(probability: float, dof: int) -> float:
+    return float(stats.t.ppf(probability, dof))
+
+
+def _fourier_design(months: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
     """Intercept and ``HARMONICS`` sine/cosine pairs of the calendar month: a smooth yearly shape
     with 5 parameters instead of 12 month dummies, so two years of noisy months are pooled."""
-    phase = 2 * np.pi * (np.asarray(months.year) * SEASON + np.asarray(months.month)) / SEASON
+    phase = 2 * np.pi * _month_numbers(months) / SEASON
     columns = [np.ones(len(months))]
     for k in range(1, HARMONICS + 1):
         columns += [np.cos(k * phase), np.sin(k * phase)]
@@ -189,32 +213,34 @@ def _fourier_design(months: pd.DatetimeIndex) -> np.ndarray:
 @dataclass(frozen=True)
 class _Fit:
     y: np.ndarray
-    last_month: pd.Timestamp
+    last_month: int  # as _month_numbers
     fourier_coefficients: np.ndarray
     residual_std: float
     dof: int
     fitted: np.ndarray  # in-sample combination where all three parts exist (month 13 on), else NaN
 
-    def predict(self, months: pd.DatetimeIndex, interval: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ahead = np.array([_months_between(self.last_month, m) for m in months])
+    def predict(self, months: pd.DatetimeIndex | np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        numbers = _month_numbers(months)
+        ahead = numbers - self.last_month
         if (ahead < 1).any():
             raise ValueError("predict only months after the fitted history")
         naive = _seasonal_naive(self.y, int(ahead.max()))[ahead - 1]
         level = np.full(len(ahead), self.y[-SEASON:].mean())
-        smooth = _fourier_design(months) @ self.fourier_coefficients
+        smooth = _fourier_design(numbers) @ self.fourier_coefficients
         point = (naive + level + smooth) / 3
-        half_width = stats.t.ppf(0.5 + interval / 2, self.dof) * self.residual_std * np.sqrt(1.0 + 1.0 / self.dof)
+        half_width = _t_quantile(0.5 + interval / 2, self.dof) * self.residual_std * np.sqrt(1.0 + 1.0 / self.dof)
         half_width = half_width * np.sqrt(np.ceil(ahead / SEASON))  # past a year the naive part repeats a forecast
         return point, point - half_width, point + half_width
 
 
-def _fit(months: pd.DatetimeIndex, y: np.ndarray) -> _Fit:
+def _fit(months: pd.DatetimeIndex | np.ndarray, y: np.ndarray) -> _Fit:
     """Fit the three parts; the interval's spread is the combination's in-sample error on the
     months that have a year before them (the seasonal-naive part needs it)."""
     n = len(y)
     if n <= SEASON + 1:
         raise ValueError(f"history of {n} months leaves no month to measure the forecast error on")
-    design = _fourier_design(months)
+    numbers = _month_numbers(months)
+    design = _fourier_design(numbers)
     coefficients, _, rank, _ = np.linalg.lstsq(design, y, rcond=None)
     if rank < design.shape[1]:
         raise ValueError("history too short to identify the yearly shape")
@@ -226,16 +252,12 @@ def _fit(months: pd.DatetimeIndex, y: np.ndarray) -> _Fit:
     dof = len(residuals)
     return _Fit(
         y=np.asarray(y, dtype="float64"),
-        last_month=months[-1],
+        last_month=int(numbers[-1]),
         fourier_coefficients=coefficients,
         residual_std=float(np.sqrt(np.mean(residuals**2))),
         dof=dof,
         fitted=fitted,
     )
-
-
-def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
-    return (end.year - start.year) * 12 + (end.month - start.month)
 
 
 def _seasonal_naive(y_train: np.ndarray, horizon: int) -> np.ndarray:
@@ -300,14 +322,12 @@ def forecast_flow_groups(
         raise ValueError(f"horizon must be 1..24 months, got {horizon!r}")
     if not 0 < interval < 1:
         raise ValueError(f"interval must be a coverage between 0 and 1, got {interval!r}")
-    totals = monthly_totals(monthly)
-    full_range = totals.index
-    groups: list[tuple[str, str, pd.DataFrame]] = [("total", "all", totals)]
     # Months and amounts are parsed once and each scope is one groupby: at 100k customers the
     # input has ~7M rows, and a per-group monthly_totals would re-parse them per segment.
-    month_start = pd.to_datetime(monthly["month"]).dt.to_period("M").dt.to_timestamp()
-    values = monthly[list(_SOURCE_COLUMNS.values())].apply(pd.to_numeric, errors="raise").fillna(0.0)
-    values.columns = list(_SOURCE_COLUMNS)
+    month_start, values = _parse(monthly)
+    totals = _totals_of(month_start, values)
+    full_range = totals.index
+    groups: list[tuple[str, str, pd.DataFrame]] = [("total", "all", totals)]
     if segments is not None:
         missing = {"customer_id", "segment_name"} - set(segments.columns)
         if missing:
@@ -319,17 +339,20 @@ def forecast_flow_groups(
         groups += [("key_account", name, frame) for name, frame in _group_totals(values, label, month_start, full_range)]
 
     future = pd.date_range(full_range[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
+    future_numbers = _month_numbers(future)
     forecasts, backtests = [], []
     skipped: dict[str, int] = {}
     for scope, scope_id, frame in groups:
-        first_active = frame.index[(frame.abs().sum(axis=1) > 0).to_numpy()].min() if (frame.abs().sum(axis=1) > 0).any() else None
-        history = frame.loc[first_active:] if first_active is not None else frame.iloc[0:0]
+        values = frame[list(SERIES)].to_numpy(dtype="float64")
+        active = np.flatnonzero(np.abs(values).sum(axis=1) > 0)
+        history = frame.iloc[active[0]:] if len(active) else frame.iloc[0:0]
         if len(history) < MIN_HISTORY_MONTHS:
             skipped[scope] = skipped.get(scope, 0) + 1
             continue
+        history_numbers = _month_numbers(history.index)
         for series in SERIES:
             y = history[series].to_numpy(dtype="float64")
-            point, lower, upper = _fit(history.index, y).predict(future, interval)
+            point, lower, upper = _fit(history_numbers, y).predict(future_numbers, interval)
             forecasts.append(pd.DataFrame({"scope": scope, "scope_id": scope_id, "series": series, "month": future,
                                            "forecast": point, "lower": lower, "upper": upper}))
             backtests.append(rolling_backtest(history.index, y, interval).assign(scope=scope, scope_id=scope_id, series=series))
@@ -365,16 +388,18 @@ def rolling_backtest(months: pd.DatetimeIndex, y: np.ndarray, interval: float = 
     origin's data) and ``mase_scale``: the in-sample seasonal-naive MAE of that origin's training
     window, so MASE = |error| / scale for both forecasts."""
     n = len(y)
+    numbers = _month_numbers(months)
+    stamps = np.asarray(pd.DatetimeIndex(months))
     rows = []
     for origin in range(max(MIN_HISTORY_MONTHS - BACKTEST_MONTHS, n - ROLLING_ORIGINS), n):
-        train_months, y_train = months[:origin], y[:origin]
-        fit = _fit(train_months, y_train)
+        y_train = y[:origin]
+        fit = _fit(numbers[:origin], y_train)
         ahead = np.arange(origin, min(n, origin + ROLLING_MAX_AHEAD))
-        point, lower, upper = fit.predict(months[ahead], interval)
+        point, lower, upper = fit.predict(numbers[ahead], interval)
         naive = _seasonal_naive(y_train, len(ahead))
         scale = _mase_scale(y_train)
         for j, i in enumerate(ahead):
-            rows.append((months[origin], months[i], j + 1, y[i], point[j], lower[j], upper[j], naive[j], scale))
+            rows.append((stamps[origin], stamps[i], j + 1, y[i], point[j], lower[j], upper[j], naive[j], scale))
     return pd.DataFrame(rows, columns=["origin", "month", "months_ahead", "actual", "forecast", "lower", "upper",
                                        "seasonal_naive", "mase_scale"])
 
