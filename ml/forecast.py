@@ -15,6 +15,14 @@ seasonal naive's. Combinations of simple forecasts are well known to beat their 
 backtest errors would only fit noise. The combination was chosen, among 20 candidates defined up
 front, as the one with the smallest *worst* MASE ratio over inflow/outflow/net on two worlds
 (1000 customers seed 11, 3000 seed 42), then confirmed on a third (2000 seed 7) it was not chosen on.
+Worst ratio of the three series per world (model MASE / seasonal-naive MASE, rolling origin):
+seed 11: 0.87, seed 42: 0.92, seed 7: 0.78, and on 1000-customer seeds 3 / 5 / 13: 0.72 / 0.90 / 0.78
+(the previous model: 1.92, 3.19, 1.54, 2.44, 2.53, 1.90). The bar of 0.8 is met on three of the six;
+one world's 15 backtest months are few, so the ratio moves by ~0.1 from world to world.
+Known cost: the 12-month mean and the smooth shape pull sharp months toward the yearly level, and
+the Spring Festival moves between January and February, which no calendar-month model follows
+(a moving-holiday regressor made the May-October backtest worse and could not be validated on
+two years, so it is not used).
 All three parts are linear in y with the same design for every series, so the net forecast equals
 inflow minus outflow and segments add up to the total whenever their histories span the same months.
 ETS / Holt-Winters (statsmodels) needs two full seasons to initialise, which the backtest's
