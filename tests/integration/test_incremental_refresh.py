@@ -107,6 +107,37 @@ class World:
         return copy
 
 
+# Doubles (averages, standard deviations, shares) are summed by DuckDB's parallel aggregation in
+# an order that varies between runs, so the same inputs can differ in the last bits; they are
+# compared to 9 significant digits (after a 1e-12 relative nudge: a mean of cents such as
+# 57757.11625 lands exactly on a rounding boundary, and last-bit noise would round it either way;
+# the nudge, far above that noise, sends both sides the same way). Every other type (money as
+# DECIMAL, counts, dates, text) must be equal exactly. A double below 1e-6 (a standard deviation of identical values, computed
+# as 0 or as 1e-13) counts as 0: no figure in the marts is meaningful at a millionth of a yuan.
+DOUBLE_SIGNIFICANT_DIGITS = 9
+DOUBLE_ZERO = 1e-6
+
+
+def _comparable_columns(con, table: str) -> str:
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = 'l' and table_schema = 'marts' and table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()
+    selected = []
+    for name, data_type in columns:
+        if data_type in ("DOUBLE", "FLOAT", "REAL"):
+            digits = DOUBLE_SIGNIFICANT_DIGITS
+            selected.append(
+                f'case when "{name}" is null or isinf("{name}") or isnan("{name}") then "{name}" '
+                f'when abs("{name}") < {DOUBLE_ZERO} then 0 '
+                f'else round("{name}" * (1 + 1e-12), {digits} - 1 - cast(floor(log10(abs("{name}"))) as integer)) end as "{name}"'
+            )
+        else:
+            selected.append(f'"{name}"')
+    return ", ".join(selected)
+
+
 def _mart_differences(left: Path, right: Path) -> dict[str, tuple[int, int, int]]:
     """Per mart table: (rows, rows only in left, rows only in right), compared with EXCEPT ALL."""
     con = duckdb.connect()
@@ -119,13 +150,35 @@ def _mart_differences(left: Path, right: Path) -> dict[str, tuple[int, int, int]
         assert tables, "no marts built"
         differences = {}
         for table in tables:
-            only_left = con.execute(
-                f"select count(*) from (select * from l.marts.{table} except all select * from r.marts.{table})").fetchone()[0]
-            only_right = con.execute(
-                f"select count(*) from (select * from r.marts.{table} except all select * from l.marts.{table})").fetchone()[0]
+            columns = _comparable_columns(con, table)
+            left_rows = f"select {columns} from l.marts.{table}"
+            right_rows = f"select {columns} from r.marts.{table}"
+            only_left = con.execute(f"select count(*) from ({left_rows} except all {right_rows})").fetchone()[0]
+            only_right = con.execute(f"select count(*) from ({right_rows} except all {left_rows})").fetchone()[0]
             rows = con.execute(f"select count(*) from l.marts.{table}").fetchone()[0]
             differences[table] = (rows, only_left, only_right)
         return differences
+    finally:
+        con.close()
+
+
+def _describe(left: Path, right: Path, differences: dict) -> str:
+    """The differing rows of each differing table, for the failure message."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        parts = []
+        for table, (_, only_left, only_right) in differences.items():
+            if only_left or only_right:
+                columns = _comparable_columns(con, table)
+                rows = con.execute(
+                    f"(select 'left' as side, * from (select {columns} from l.marts.{table} except all "
+                    f"select {columns} from r.marts.{table})) union all "
+                    f"(select 'right' as side, * from (select {columns} from r.marts.{table} except all "
+                    f"select {columns} from l.marts.{table})) limit 6").df()
+                parts.append(f"{table}:\n{rows.T.to_string()}")
+        return "\n".join(parts)
     finally:
         con.close()
 
@@ -183,7 +236,7 @@ def test_running_again_with_nothing_new_changes_nothing(world) -> None:
     assert _scalar(snapshots["again"], "select max(_loaded_at) from raw.bank__transactions") == _scalar(
         snapshots[last], "select max(_loaded_at) from raw.bank__transactions")
     differences = _mart_differences(snapshots[last], snapshots["again"])
-    assert {t: d for t, d in differences.items() if d[1] or d[2]} == {}
+    assert {t: d for t, d in differences.items() if d[1] or d[2]} == {}, _describe(snapshots[last], snapshots["again"], differences)
 
 
 def test_day_by_day_incremental_marts_equal_a_full_refresh(world) -> None:
@@ -191,7 +244,7 @@ def test_day_by_day_incremental_marts_equal_a_full_refresh(world) -> None:
     last = world["world"].held_back[-1]
     differences = _mart_differences(snapshots[last], snapshots["full"])
     assert differences["fct_fund_flows"][0] > 500
-    assert {t: d for t, d in differences.items() if d[1] or d[2]} == {}
+    assert {t: d for t, d in differences.items() if d[1] or d[2]} == {}, _describe(snapshots[last], snapshots["full"], differences)
 
 
 def test_the_comparison_sees_a_difference_when_there_is_one(world, tmp_path: Path) -> None:

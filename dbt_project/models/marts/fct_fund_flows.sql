@@ -9,20 +9,77 @@
 -- The fund-flow fact: one row per money movement (int_fund_flows), for BI and ML.
 -- Incremental by flow_date: a run re-processes the flows dated from var fct_lookback_days before
 -- the newest flow_date already loaded (delete+insert on flow_id), so late files within the
--- window land; a full refresh rebuilds everything (needed when rules change history, e.g. a
--- new leg match on an older flow).
+-- window land. Outlier scores compare a flow with its whole group (the customer's flows of one
+-- channel, direction and category, or the category's when the customer has too few), so new
+-- flows move the scores of older flows in the same groups: those groups are re-processed too,
+-- which keeps an incremental run identical to a full refresh. A full refresh rebuilds
+-- everything (needed when rules change history, e.g. a new leg match on an older flow).
 
-with flows as (
+with all_flows as (
 
     select * from {{ ref('int_fund_flows') }}
-    {% if is_incremental() %}
-    where flow_date >= (
-        select coalesce(max(flow_date), date '1900-01-01') - {{ var('fct_lookback_days') }}
-        from {{ this }}
-    )
-    {% endif %}
 
 ),
+
+{% if is_incremental() %}
+window_start as (
+
+    select coalesce(max(flow_date), date '1900-01-01') - {{ var('fct_lookback_days') }} as first_date
+    from {{ this }}
+
+),
+
+new_flows as (
+
+    select all_flows.*
+    from all_flows
+    cross join window_start
+    where all_flows.flow_date >= window_start.first_date
+
+),
+
+touched_customer_groups as (
+
+    select distinct customer_id, source_channel, direction, category, true as is_touched
+    from new_flows
+    where customer_id is not null
+
+),
+
+touched_categories as (
+
+    select distinct source_channel, direction, category, true as is_touched
+    from new_flows
+
+),
+
+flows as (
+
+    select all_flows.*
+    from all_flows
+    cross join window_start
+    left join touched_customer_groups
+        on all_flows.customer_id = touched_customer_groups.customer_id
+        and all_flows.source_channel = touched_customer_groups.source_channel
+        and all_flows.direction = touched_customer_groups.direction
+        and all_flows.category = touched_customer_groups.category
+    left join touched_categories
+        on all_flows.source_channel = touched_categories.source_channel
+        and all_flows.direction = touched_categories.direction
+        and all_flows.category = touched_categories.category
+    where all_flows.flow_date >= window_start.first_date
+        or touched_customer_groups.is_touched
+        -- scored against (or too few for) the category group, which the new flows changed
+        or (touched_categories.is_touched and coalesce(all_flows.outlier_scope, 'category') = 'category')
+
+),
+{% else %}
+flows as (
+
+    select * from all_flows
+
+),
+{% endif %}
 
 final as (
 
