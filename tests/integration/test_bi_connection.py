@@ -71,7 +71,9 @@ def _superset_engine(settings: Settings):
 def test_superset_style_connection_browses_and_runs_the_dashboard_queries(served: Settings) -> None:
     engine = _superset_engine(served)
     inspector = inspect(engine)
-    assert {"main", "ml", "bi", "meta"} <= set(inspector.get_schema_names())
+    # duckdb_engine lists schemas as <catalog>.<schema>; the serving file's catalog is its stem.
+    catalog = served.serving_path.stem
+    assert {f"{catalog}.{schema}" for schema in ("main", "ml", "bi", "meta")} <= set(inspector.get_schema_names())
     assert "fct_fund_flows" in inspector.get_table_names(schema="main")
     views = set(inspector.get_view_names(schema="bi"))
     with engine.connect() as connection:
