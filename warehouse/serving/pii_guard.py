@@ -15,18 +15,21 @@ from dataclasses import dataclass
 
 import duckdb
 
-# RE2 (DuckDB) has no look-around: digit boundaries are spelled as (^|[^0-9]) ... ([^0-9]|$).
+# RE2 (DuckDB) has no look-around: digit boundaries are spelled as (^|[^0-9.]) ... ([^0-9]|$).
+# A run right after a decimal point is the fraction of a number (a probability or an amount
+# exported as text, 0.13984568871234), never an identifier; a run followed by ".0" still counts
+# (a phone number that went through a float column).
 PATTERNS: dict[str, str] = {
-    "a mobile phone number": r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)",
+    "a mobile phone number": r"(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)",
     "a resident ID number": (
-        r"(^|[^0-9])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9]|$)"
+        r"(^|[^0-9.])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9]|$)"
     ),
     "an e-mail address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
     # Card numbers (PAN) and bank account numbers: 13-19 digits. Candidates are confirmed with
     # the Luhn check below, which record numbers and amounts almost never pass by chance.
     # (UnionPay 62, Visa 4, Mastercard 5/2-series, Amex 34/37; mainland debit accounts 62/4/5/6).
     # A leading 1 or 2 is left out on purpose: record numbers here start with a date (2025...).
-    "a card or account number": r"(^|[^0-9])[3-6][0-9]{12,18}([^0-9]|$)",
+    "a card or account number": r"(^|[^0-9.])[3-6][0-9]{12,18}([^0-9]|$)",
 }
 _LUHN_CHECKED = "a card or account number"
 # sha256 / md5 digests: the pseudonymous keys. They contain digit runs by chance.
@@ -113,14 +116,18 @@ def find_clear_pii(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[
 
 
 def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
-    runs, current = [], ""
+    """Runs of ASCII digits of the given lengths, leaving out fractions (a run after a '.')."""
+    runs, current, after_point, previous = [], "", False, ""
     for char in value + " ":
         if char.isdigit() and char.isascii():
+            if not current:
+                after_point = previous == "."
             current += char
-            continue
-        if shortest <= len(current) <= longest:
-            runs.append(current)
-        current = ""
+        else:
+            if shortest <= len(current) <= longest and not after_point:
+                runs.append(current)
+            current = ""
+        previous = char
     return runs
 
 
