@@ -24,7 +24,8 @@ CUSTOMERS = 100
 @pytest.fixture(scope="module")
 def two_refreshes(tmp_path_factory) -> tuple[Path, list[subprocess.CompletedProcess]]:
     home = tmp_path_factory.mktemp("overlap-home")
-    generate(home / "landing", home / "truth", customers=CUSTOMERS, seed=3, months=2)
+    # Two years, as delivered: the ML assets need history (churn labels look 90 days ahead).
+    generate(home / "landing", home / "truth", customers=CUSTOMERS, seed=3)
     env = {**os.environ, "FUNDFLOW_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            "FUNDFLOW_LANDING_SETTLE_SECONDS": "0", "FUNDFLOW_DUCKDB_THREADS": "1"}
     # The instance (its SQLite storage) is created once, as it is on a machine that has run before;

@@ -52,9 +52,10 @@ def fundflow_dbt_models(
 ):
     # Marts that read ML outputs split the dbt step in two (dbt → ML → dbt). dbt's default "eager"
     # indirect selection would run a test as soon as one of its parents is selected, i.e. before
-    # its other parent is built in the later step; "cautious" runs only tests whose parents are
-    # all selected, and Dagster selects every test it knows as an asset check explicitly.
-    args = ["build", "--indirect-selection", "cautious"]
+    # its other parent is built in the later step; "buildable" runs a test only when each parent
+    # is selected or upstream of the selection (a seed the model reads), so it waits for the step
+    # that builds its last parent.
+    args = ["build", "--indirect-selection", "buildable"]
     if config.full_refresh:
         args.append("--full-refresh")
     # dbt runs as a child process started by `cli` and inherits this environment: its profile
