@@ -133,7 +133,8 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             FORECAST_KEY,
             deps=[FUND_FLOWS, MONTHLY, FEATURES, SEGMENTS_KEY, KEY_ACCOUNTS],
             description="Monthly inflow / outflow / net forecast 12 months ahead with 90% prediction intervals: "
-            "total, per segment and per key account (equal-weight mean of seasonal naive, the 12-month mean and a 2-harmonic yearly regression).",
+            "total, per segment and per key account (equal-weight mean of seasonal naive, the 12-month "
+            "mean and a 2-harmonic yearly regression).",
             group_name="ml",
             kinds={"numpy", "duckdb"},
         ),
