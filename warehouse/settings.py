@@ -29,10 +29,13 @@ class Settings:
     demo_customers: int
     serving_versions_kept: int
     landing_settle_seconds: float
+    # FUNDFLOW_LANDING_DIR: read delivered files from another folder (e.g. a folder holding a
+    # real-world delivery such as berka/*.asc) instead of $FUNDFLOW_HOME/landing.
+    landing_dir_override: Path | None = None
 
     @property
     def landing_dir(self) -> Path:
-        return self.home / "landing"
+        return self.landing_dir_override or self.home / "landing"
 
     @property
     def truth_dir(self) -> Path:
@@ -96,6 +99,7 @@ def load_settings() -> Settings:
         demo_customers=int(_env("DEMO_CUSTOMERS", "3000")),
         serving_versions_kept=int(_env("SERVING_VERSIONS_KEPT", "3")),
         landing_settle_seconds=float(_env("LANDING_SETTLE_SECONDS", "5")),
+        landing_dir_override=Path(landing).expanduser().resolve() if (landing := _env("LANDING_DIR", "")) else None,
     )
 
 
