@@ -47,6 +47,15 @@ RAW_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "crm__surveys": ("survey_id", "customer_id"),
     "crm__marketing_spend": ("month", "acquisition_channel"),
     "reference__fx_rates": ("rate_date", "currency", "rate_to_cny"),
+    # PKDD'99 bank data (warehouse/landing/specs_berka.py)
+    "berka__account": ("account_id",),
+    "berka__client": ("client_id",),
+    "berka__disp": ("disp_id", "client_id", "account_id"),
+    "berka__order": ("order_id", "account_id"),
+    "berka__trans": ("trans_id", "account_id"),
+    "berka__loan": ("loan_id", "account_id"),
+    "berka__card": ("card_id", "disp_id"),
+    "berka__district": ("A1",),
 }
 
 # SQLAlchemy type names of the landing types (see the module docstring).

@@ -48,7 +48,8 @@ class FileLoad:
     rows: int
     rejected: int
     # loaded | rejected (the whole file) | deferred (still being written) | unchanged (this exact
-    # content was loaded before: an incremental load skips it)
+    # content was loaded before: an incremental load skips it) | missing (a required file absent
+    # from a partial delivery)
     status: str = "loaded"
     error: str | None = None
 
@@ -144,7 +145,7 @@ def _parse_header(spec: SourceSpec, rel_path: str, header_bytes: bytes) -> None:
     except UnicodeDecodeError:
         header_text = None
     if header_text is not None:
-        header = [h.strip() for h in _split_csv_line(header_text)]
+        header = [h.strip() for h in _split_csv_line(header_text, spec.delimiter)]
         if tuple(header) == spec.columns:
             return
     # The most common way a header "does not match" is a file saved in another encoding.
@@ -155,22 +156,23 @@ def _parse_header(spec: SourceSpec, rel_path: str, header_bytes: bytes) -> None:
             decoded = header_bytes.decode(other).lstrip("\ufeff")
         except UnicodeDecodeError:
             continue
-        if tuple(h.strip() for h in _split_csv_line(decoded)) == spec.columns:
+        if tuple(h.strip() for h in _split_csv_line(decoded, spec.delimiter)) == spec.columns:
             raise LandingContractError(f"{rel_path}: file is encoded as {other}, the {spec.table} contract says {spec.encoding}")
     if header_text is None:
         raise LandingContractError(f"{rel_path}: header is not valid {spec.encoding} (binary or wrongly encoded file)")
     raise LandingContractError(f"{rel_path}: header does not match the {spec.table} contract: "
-                               + _header_problem(spec, [h.strip() for h in _split_csv_line(header_text)]))
+                               + _header_problem(spec, [h.strip() for h in _split_csv_line(header_text, spec.delimiter)]))
 
 
-def _split_csv_line(text: str) -> list[str]:
+def _split_csv_line(text: str, delimiter: str = ",") -> list[str]:
     # csv refuses NUL bytes outright; a line holding one is garbage, not a reason to stop the file.
-    return next(csv.reader([text.replace("\x00", "\ufffd")]), [])
+    return next(csv.reader([text.replace("\x00", "\ufffd")], delimiter=delimiter), [])
 
 
 def _csv_records(spec: SourceSpec, rel_path: str, data: bytes) -> Iterator[tuple[int, list[str] | _Reject]]:
     lines = list(_decode_lines(data, spec.encoding))
-    if lines and lines[-1][2] == b"":
+    ends_with_newline = bool(lines) and lines[-1][2] == b""
+    if ends_with_newline:
         lines.pop()  # the final newline, not a line
     if not lines:
         raise LandingContractError(f"{rel_path}: empty file, expected a header {list(spec.columns)}")
@@ -186,11 +188,16 @@ def _csv_records(spec: SourceSpec, rel_path: str, data: bytes) -> Iterator[tuple
             yield number, _Reject(number, _clip(text.replace("\x00", "\ufffd")), "binary data (NUL bytes) in line")
         else:
             try:
-                fields = _split_csv_line(text)
+                fields = _split_csv_line(text, spec.delimiter)
             except csv.Error as error:  # e.g. a field over the csv module's size limit
                 yield number, _Reject(number, _clip(text), f"unreadable CSV line: {error}")
                 continue
-            if len(fields) != width:
+            if spec.ends_with_newline and not ends_with_newline and number == lines[-1][0]:
+                # A format whose files always end with a line break: a last line without one was
+                # cut off in transfer, even when it still splits into the right number of fields
+                # (an amount cut from 700.00 to 70 would otherwise load silently).
+                yield number, _Reject(number, _clip(text), "truncated file: last line has no line break")
+            elif len(fields) != width:
                 yield number, _Reject(number, _clip(text), f"wrong field count: expected {width}, got {len(fields)}")
             else:
                 yield number, fields
@@ -239,6 +246,23 @@ def _as_text(value: object) -> str | None:
 
 def files_for(spec: SourceSpec, landing_dir: Path) -> list[Path]:
     return sorted((landing_dir / spec.channel).glob(spec.pattern))
+
+
+def _missing_delivery(spec: SourceSpec, landing_dir: Path) -> FileLoad | None:
+    """A ``required`` file absent from a channel folder that holds other files: a partial
+    delivery. Logged (status 'missing') so the gap is visible instead of an empty raw table.
+    A channel with no folder or no files at all is simply not delivered (another source's
+    warehouse) and is not reported."""
+    folder = landing_dir / spec.channel
+    if not spec.required or files_for(spec, landing_dir) or not folder.is_dir():
+        return None
+    others = sorted(p.name for p in folder.iterdir() if p.is_file())
+    if not others:
+        return None
+    rel_path = f"{spec.channel}/{spec.pattern}"
+    return FileLoad(rel_path, 0, "", 0, 0, "missing",
+                    f"{rel_path}: missing from the {spec.channel} delivery (found {', '.join(others)}); "
+                    f"raw.{spec.table} is empty")
 
 
 def previously_loaded(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -296,6 +320,8 @@ def load_source(
     # Rows are buffered across files and inserted in large Arrow batches: one insert per file
     # costs more than the parsing when a channel delivers hundreds of small daily files.
     buffer = _RowBuffer(con, spec, loaded_at)
+    if missing := _missing_delivery(spec, landing_dir):
+        result.files.append(missing)
     for path in files_for(spec, landing_dir):
         rel_path = path.relative_to(landing_dir).as_posix()
         stat = path.stat()

@@ -23,6 +23,13 @@ class SourceSpec:
     columns: tuple[str, ...]  # delivered columns, in order (CSV header / JSON keys)
     encoding: str = "utf-8"
     description: str = ""
+    delimiter: str = ","  # CSV field separator
+    # Part of every delivery of its channel: absent while the channel folder holds other files
+    # = a partial delivery, logged as 'missing' in ops.load_log.
+    required: bool = False
+    # The format's files always end with a line break, so a last line without one is a
+    # truncated file (its line goes to quality.landing_rejects).
+    ends_with_newline: bool = False
 
     @property
     def table(self) -> str:
@@ -148,6 +155,12 @@ SOURCES: tuple[SourceSpec, ...] = (
         description="Daily rate to CNY per currency (business days only).",
     ),
 )
+
+
+# Real-world formats live in their own modules (one per adapter) and are registered here.
+from warehouse.landing.specs_berka import BERKA_SOURCES  # noqa: E402
+
+SOURCES = SOURCES + BERKA_SOURCES
 
 
 def spec_for(table: str) -> SourceSpec:
