@@ -56,6 +56,9 @@ RAW_KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "berka__loan": ("loan_id", "account_id"),
     "berka__card": ("card_id", "disp_id"),
     "berka__district": ("A1",),
+    # UCI Online Retail and CDNOW (warehouse/landing/specs_retail.py)
+    "online_retail__invoice_lines": ("InvoiceNo", "StockCode"),
+    "cdnow__purchases": ("customer_id", "date"),
 }
 
 # SQLAlchemy type names of the landing types (see the module docstring).

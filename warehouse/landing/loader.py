@@ -316,7 +316,9 @@ def load_source(
         "_source_line integer, _loaded_at timestamptz)"
     )
     result = SourceLoad(spec.table)
-    reader = _csv_records if spec.file_format == "csv" else _jsonl_records
+    # A format that is neither CSV nor JSON Lines (Parquet, whitespace-separated text) brings its
+    # own reader with the same (line, fields | reject) items: see specs_retail.AdapterSpec.
+    reader = getattr(spec, "read_records", None) or (_csv_records if spec.file_format == "csv" else _jsonl_records)
     # Rows are buffered across files and inserted in large Arrow batches: one insert per file
     # costs more than the parsing when a channel delivers hundreds of small daily files.
     buffer = _RowBuffer(con, spec, loaded_at)

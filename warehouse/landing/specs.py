@@ -161,6 +161,9 @@ SOURCES: tuple[SourceSpec, ...] = (
 from warehouse.landing.specs_berka import BERKA_SOURCES  # noqa: E402
 
 SOURCES = SOURCES + BERKA_SOURCES
+from warehouse.landing.specs_retail import RETAIL_SOURCES  # noqa: E402
+
+SOURCES = SOURCES + RETAIL_SOURCES
 
 
 def spec_for(table: str) -> SourceSpec:
