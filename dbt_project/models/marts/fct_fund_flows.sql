@@ -4,8 +4,10 @@
         incremental_strategy='delete+insert',
         unique_key='flow_id',
         on_schema_change='append_new_columns',
+        pre_hook="{{ backfill_delete_vanished_rows(ref('int_fund_flows'), 'flow_date', 'flow_id') }}",
     )
 }}
+{%- set backfill = backfill_window() %}
 -- The fund-flow fact: one row per money movement (int_fund_flows), for BI and ML.
 -- Incremental by flow_date: a run re-processes the flows dated from var fct_lookback_days before
 -- the newest flow_date already loaded (delete+insert on flow_id), so late files within the
@@ -14,6 +16,8 @@
 -- flows move the scores of older flows in the same groups: those groups are re-processed too,
 -- which keeps an incremental run identical to a full refresh. A full refresh rebuilds
 -- everything (needed when rules change history, e.g. a new leg match on an older flow).
+-- A backfill (vars backfill_from_date / backfill_to_date, macros/backfill_window.sql) rebuilds
+-- exactly the flows dated in its window and leaves every other row as it is.
 
 with all_flows as (
 
@@ -21,7 +25,27 @@ with all_flows as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and backfill is not none %}
+flows_dated_in_window_before as (
+
+    select flow_id
+    from {{ this }}
+    where flow_date between date '{{ backfill['from'] }}' and date '{{ backfill['to'] }}'
+
+),
+
+flows as (
+
+    -- the window's flows as they are now; a flow a corrected delivery re-dated out of the window
+    -- comes along so delete+insert moves its row instead of leaving it under the old date (a flow
+    -- dropped altogether is deleted by the pre-hook)
+    select all_flows.*
+    from all_flows
+    where all_flows.flow_date between date '{{ backfill['from'] }}' and date '{{ backfill['to'] }}'
+        or all_flows.flow_id in (select flow_id from flows_dated_in_window_before)
+
+),
+{% elif is_incremental() %}
 window_start as (
 
     select coalesce(max(flow_date), date '1900-01-01') - {{ var('fct_lookback_days') }} as first_date
