@@ -170,6 +170,13 @@ def refresh(
 ) -> None:
     """Run a refresh job in process: landing → dbt → gates → ML → serving → report."""
     settings = load_settings()
+    from warehouse.security.keys import PiiKeyError, check_pii_key
+
+    try:
+        check_pii_key(settings)
+    except PiiKeyError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2)
     if not demo_data_present(settings) and not any(settings.landing_dir.glob("*/*")):
         console.print(f"[red]No landing files under {settings.landing_dir}. Run `fundflow generate` first.[/red]")
         raise typer.Exit(1)

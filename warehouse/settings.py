@@ -8,9 +8,10 @@ current directory. Everything else (Dagster resources, dbt's profile, the CLI) r
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,22 @@ class Settings:
     # FUNDFLOW_LANDING_DIR: read delivered files from another folder (e.g. a folder holding a
     # real-world delivery such as berka/*.asc) instead of $FUNDFLOW_HOME/landing.
     landing_dir_override: Path | None = None
+    # FUNDFLOW_DEMO ("1"/"0"; None = infer, see demo_mode) and FUNDFLOW_PII_KEY (never printed).
+    demo_flag: str | None = None
+    pii_key: str = field(default="", repr=False)
+
+    @property
+    def demo_mode(self) -> bool:
+        """Demo data only, so the public demo PII key is acceptable (warehouse.security.keys).
+
+        FUNDFLOW_DEMO=1/0 decides. Unset: demo when the demo generator's manifest is in truth/,
+        or when FUNDFLOW_HOME is a throwaway folder under the system temp directory (tests,
+        trials); anything else is treated as real data and needs a real FUNDFLOW_PII_KEY."""
+        if self.demo_flag is not None:
+            return self.demo_flag.lower() not in ("0", "false", "no")
+        if (self.truth_dir / "manifest.json").exists():
+            return True
+        return self.home.is_relative_to(Path(tempfile.gettempdir()).resolve())
 
     @property
     def landing_dir(self) -> Path:
@@ -77,6 +94,8 @@ class Settings:
             "FUNDFLOW_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "FUNDFLOW_DUCKDB_THREADS": str(self.duckdb_threads),
             "FUNDFLOW_REPORTING_CURRENCY": self.reporting_currency,
+            # dbt's pseudonymize macro refuses a missing or demo PII key when this is "0".
+            "FUNDFLOW_DEMO": "1" if self.demo_mode else "0",
         }
 
 
@@ -100,6 +119,8 @@ def load_settings() -> Settings:
         serving_versions_kept=int(_env("SERVING_VERSIONS_KEPT", "3")),
         landing_settle_seconds=float(_env("LANDING_SETTLE_SECONDS", "5")),
         landing_dir_override=Path(landing).expanduser().resolve() if (landing := _env("LANDING_DIR", "")) else None,
+        demo_flag=_env("DEMO", "") or None,
+        pii_key=os.environ.get("FUNDFLOW_PII_KEY", ""),
     )
 
 

@@ -6,6 +6,7 @@ Keys follow the layer: ``[schema, model]``; dbt sources map onto the landing ass
 """
 
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +14,10 @@ import dagster as dg
 from pydantic import Field
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.backfill_window import BackfillWindowError, parse_backfill_window
 from orchestration.dbt_project import fundflow_dbt_project
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from warehouse.security.keys import check_pii_key
 from warehouse.settings import exported_dbt_env
 
 class FundflowDbtTranslator(DagsterDbtTranslator):
@@ -39,6 +42,12 @@ class DbtBuildConfig(dg.Config):
         default=False,
         description="Rebuild incremental models (fct_fund_flows) from scratch instead of merging new dates.",
     )
+    from_date: str | None = Field(
+        default=None,
+        description="Backfill: first flow date (YYYY-MM-DD) fct_fund_flows rebuilds; with to_date, the run "
+        "rebuilds exactly the flows dated in [from_date, to_date] instead of the recent days.",
+    )
+    to_date: str | None = Field(default=None, description="Backfill: last flow date (YYYY-MM-DD, inclusive).")
 
 
 @dbt_assets(
@@ -58,8 +67,20 @@ def fundflow_dbt_models(
     args = ["build", "--indirect-selection", "buildable"]
     if config.full_refresh:
         args.append("--full-refresh")
+    try:
+        window = parse_backfill_window(config.from_date, config.to_date)
+    except BackfillWindowError as error:
+        raise dg.Failure(description=f"backfill refused: {error}") from None
+    if window is not None:
+        if config.full_refresh:
+            raise dg.Failure(description=f"backfill refused: a full refresh rebuilds every date, a window "
+                             f"({window}) cannot be combined with it")
+        context.log.info("backfill: fct_fund_flows rebuilds the %d flow date(s) %s; other dates are left as they are",
+                         window.days, window)
+        args += ["--vars", json.dumps(window.dbt_vars())]
     # dbt runs as a child process started by `cli` and inherits this environment: its profile
     # reads the warehouse path from it.
+    check_pii_key(warehouse.settings)  # outside demo mode: no run with a missing or public PII key
     with exported_dbt_env(warehouse.settings):
         invocation = dbt.cli(args, context=context)
     # Row counts are not fetched through dbt's adapter here: that would open the DuckDB file from
