@@ -1,5 +1,8 @@
 {#
     Display values for personal data: what may leave staging in place of the clear value.
+    Each keeps just enough for a person to recognise a record they already hold (a relationship
+    manager on the phone with a customer), never enough to reconstruct the value: the PII scan
+    (warehouse/serving/pii_guard.py) finds none of these shapes as clear data.
 #}
 
 {# 13812341234 -> 138****1234 #}
@@ -12,6 +15,13 @@
 {% macro mask_name(expr) -%}
     case when {{ expr }} is not null
          then left({{ expr }}, 1) || repeat('*', greatest(length({{ expr }}) - 1, 1)) end
+{%- endmacro %}
+
+{# Resident ID: region code (6) + last 4. 110105199001011234 -> 110105********1234; the birth
+   date in the middle is what makes an ID identifying, so it is always hidden. #}
+{% macro mask_id_number(normalized_id_number) -%}
+    case when length({{ normalized_id_number }}) >= 11
+         then left({{ normalized_id_number }}, 6) || repeat('*', length({{ normalized_id_number }}) - 10) || right({{ normalized_id_number }}, 4) end
 {%- endmacro %}
 
 {# zhang.san@example.com -> z***@example.com #}

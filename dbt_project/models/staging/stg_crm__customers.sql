@@ -1,5 +1,7 @@
 -- CRM customer master. Personal data ends here: downstream models see only pseudonymous keys
--- (customer_id, phone_key, email_key, id_number_key) and masked display values.
+-- (customer_id, phone_key, email_key, id_number_key) and masked display values. The clear name is
+-- dropped here (only 张* travels); gender, birth date and city are quasi-identifiers that stay
+-- in the warehouse marts and are withheld from serving by role (warehouse/security/roles.yml).
 
 with source as (
 
@@ -37,6 +39,7 @@ parsed as (
         {{ pseudonymize('crm_customer_no') }} as customer_id,
         {{ mask_name('full_name') }} as name_masked,
         {{ pseudonymize('id_number') }} as id_number_key,
+        {{ mask_id_number('id_number') }} as id_number_masked,
         {{ pseudonymize('phone_normalized') }} as phone_key,
         {{ mask_phone('phone_normalized') }} as phone_masked,
         {{ pseudonymize('email_normalized') }} as email_key,
@@ -73,6 +76,7 @@ final as (
         customer_id,
         name_masked,
         id_number_key,
+        id_number_masked,
         phone_key,
         phone_masked,
         email_key,
