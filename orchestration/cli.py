@@ -167,8 +167,21 @@ def refresh(
             "incremental fact (the daily_incremental_refresh job). --full (default): rebuild everything.",
         ),
     ] = False,
+    from_date: Annotated[
+        str | None,
+        typer.Option("--from", help="Backfill from this flow date (YYYY-MM-DD; with --to): the backfill_flow_dates "
+                     "job rebuilds exactly the flows dated in the window, other dates are left as they are."),
+    ] = None,
+    to_date: Annotated[str | None, typer.Option("--to", help="Backfill up to this flow date (YYYY-MM-DD, inclusive).")] = None,
 ) -> None:
     """Run a refresh job in process: landing → dbt → gates → ML → serving → report."""
+    from orchestration.backfill_window import BackfillWindowError, parse_backfill_window
+
+    try:
+        window = parse_backfill_window(from_date, to_date)
+    except BackfillWindowError as error:
+        console.print(f"[red]Refused: {error}.[/red]")
+        raise typer.Exit(2)
     settings = load_settings()
     from warehouse.security.keys import PiiKeyError, check_pii_key
 
@@ -181,7 +194,11 @@ def refresh(
         console.print(f"[red]No landing files under {settings.landing_dir}. Run `fundflow generate` first.[/red]")
         raise typer.Exit(1)
     started = time.monotonic()
-    if incremental:
+    if window is not None:
+        result, instance, run_id = _run_full_refresh(
+            settings, "backfill_flow_dates", {"from_date": window.from_date.isoformat(), "to_date": window.to_date.isoformat()}
+        )
+    elif incremental:
         result, instance, run_id = _run_full_refresh(settings, "daily_incremental_refresh", _QUIET_INCREMENTAL_RUN_CONFIG)
     else:
         result, instance, run_id = _run_full_refresh(settings)
@@ -189,12 +206,13 @@ def refresh(
     from orchestration.run_summary import summarize_run
 
     summary = summarize_run(instance, run_id, settings)
-    _print_summary(summary, settings, seconds, result.success)
+    label = f"Backfill {window}" if window else "Incremental refresh" if incremental else "Full refresh"
+    _print_summary(summary, settings, seconds, result.success, label)
     if not result.success:
         raise typer.Exit(1)
 
 
-def _print_summary(summary, settings: Settings, seconds: float, success: bool) -> None:
+def _print_summary(summary, settings: Settings, seconds: float, success: bool, label: str = "Full refresh") -> None:
     table = Table(title="Rows per layer")
     table.add_column("layer")
     table.add_column("tables", justify="right")
@@ -213,7 +231,7 @@ def _print_summary(summary, settings: Settings, seconds: float, success: bool) -
     console.print(f"Report:       {settings.reports_dir / 'refresh_summary.html'}")
     _print_report_and_actions(settings)
     verdict = "[green]succeeded[/green]" if success else "[red]FAILED[/red]"
-    console.print(f"Full refresh {verdict} in {seconds:.0f}s.")
+    console.print(f"{label} {verdict} in {seconds:.0f}s.")
 
 
 def _print_report_and_actions(settings: Settings) -> None:
