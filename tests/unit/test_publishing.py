@@ -223,7 +223,8 @@ def test_the_guard_finds_clear_values_and_ignores_keys_record_numbers_and_masks(
         """create table t as select * from (values
              ('13812345678', 'e18d190eb52d66d7fa9cfba578b3e77a4bf9af5e73845f13812345678aa0000000'),
              ('a zhang.san@example.com', 'z***@example.com'),
-             ('110101199003071234', 'CT202506220000001007'),
+             ('110101199003071233', 'CT202506220000001007'),
+             ('plain', '110101199003071234'),  -- date-shaped, wrong GB 11643 check digit: not an ID
              ('6225881234567898', '622588******7890'),
              ('plain', '****1234')) v(leaky, harmless)"""
     )

@@ -7,6 +7,11 @@ previous version stays. Patterns are deliberately specific (an 11-digit mainland
 on digit boundaries, an 18-character resident ID with a valid date, an unmasked e-mail
 address, a Luhn-valid card or account number) because the marts are full of long digit runs
 and hex digests that are not personal data; pseudonymous keys (hex digests) are skipped.
+
+Resident ID candidates are confirmed with the GB 11643 check digit (ISO 7064 MOD 11-2) and card
+candidates with Luhn, so a date-shaped record number is not mistaken for an ID. Names have no
+shape: ``known_names`` (the clear names the warehouse itself received, see
+``clear_names_in_warehouse``) are matched as whole values.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ PATTERNS: dict[str, str] = {
     "a card or account number": r"(^|[^0-9.])[3-6][0-9]{12,18}([^0-9]|$)",
 }
 _LUHN_CHECKED = "a card or account number"
+_ID_CHECKED = "a resident ID number"
+_NAME = "a clear name"
 # sha256 / md5 digests: the pseudonymous keys. They contain digit runs by chance.
 _PSEUDONYMOUS_KEY = r"[0-9a-f]{32,}"
 _CANDIDATES_PER_COLUMN = 200
@@ -64,6 +71,33 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+
+def resident_id_valid(value: str) -> bool:
+    """GB 11643-1999 check digit of an 18-character resident ID (last character, 0-9 or X)."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    return _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS)) % 11] == value[17].upper()
+
+
+def _id_candidates(value: str) -> list[str]:
+    """18-character runs of digits (last may be X) that are not the fraction of a number."""
+    runs, current, after_point, previous = [], "", False, ""
+    for char in value + " ":
+        if (char.isascii() and char.isdigit()) or (char in "Xx" and len(current) == 17):
+            if not current:
+                after_point = previous == "."
+            current += char
+        else:
+            if len(current) == 18 and not after_point:
+                runs.append(current)
+            current = ""
+        previous = char
+    return runs
+
+
 def _mask(value: str) -> str:
     return value[:3] + "*" * max(len(value) - 5, 1) + value[-2:] if len(value) > 5 else "*" * len(value)
 
@@ -79,40 +113,72 @@ def _text_columns(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[s
     ).fetchall()
 
 
-def find_clear_pii(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> list[PiiFinding]:
-    """Every text column in ``catalog``'s ``schemas`` whose values look like clear personal data."""
+def find_clear_pii(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schemas: tuple[str, ...],
+    known_names: tuple[str, ...] | list[str] = (),
+) -> list[PiiFinding]:
+    """Every text column in ``catalog``'s ``schemas`` whose values look like clear personal data,
+    or equal one of ``known_names``."""
     by_table: dict[tuple[str, str], list[str]] = {}
     for schema, table, column in _text_columns(con, catalog, schemas):
         by_table.setdefault((schema, table), []).append(column)
     kinds = list(PATTERNS)
+    names = sorted({n.strip() for n in known_names if n and n.strip()})
     findings: list[PiiFinding] = []
     for (schema, table), columns in by_table.items():
         casts = ", ".join(f'cast("{c}" as varchar) as "{c}"' for c in columns)
         # One pass per table: unpivot its text columns, keep the few values with a long digit
-        # run or an @ (cheap), then try each specific pattern on those only.
+        # run, an @ or a known name (a hash semi-join, cheap), then try each pattern on those.
         per_kind = ", ".join(
             f"list(distinct v) filter (where regexp_matches(v, ${i + 1}))[1:{_CANDIDATES_PER_COLUMN}]"
             for i in range(len(kinds))
         )
+        name_param = len(kinds) + 1
         rows = con.execute(
-            f"""with text_values as materialized (
+            f"""with known_names as (select unnest(${name_param}::varchar[]) as name),
+                text_values as materialized (
                     select column_name, v
                     from (unpivot (select {casts} from "{catalog}"."{schema}"."{table}")
                           on columns(*) into name column_name value v)
-                    where regexp_matches(v, '[0-9]{{11}}|@')
-                      and not regexp_full_match(v, '{_PSEUDONYMOUS_KEY}')
+                    where (regexp_matches(v, '[0-9]{{11}}|@') and not regexp_full_match(v, '{_PSEUDONYMOUS_KEY}'))
+                       or trim(v) in (select name from known_names)
                 )
-                select column_name, {per_kind} from text_values group by column_name order by column_name""",
-            [PATTERNS[k] for k in kinds],
+                select column_name, {per_kind},
+                       list(distinct v) filter (where trim(v) in (select name from known_names))[1:{_CANDIDATES_PER_COLUMN}]
+                from text_values group by column_name order by column_name""",
+            [*(PATTERNS[k] for k in kinds), names],
         ).fetchall()
         for column, *hits_per_kind in rows:
-            for kind, hits in zip(kinds, hits_per_kind):
+            for kind, hits in zip([*kinds, _NAME], hits_per_kind):
                 hits = hits or []
                 if kind == _LUHN_CHECKED:
                     hits = [v for v in hits if any(luhn_valid(run) for run in _digit_runs(v, 13, 19))]
+                if kind == _ID_CHECKED:
+                    hits = [v for v in hits if any(resident_id_valid(run) for run in _id_candidates(v))]
                 if hits:
                     findings.append(PiiFinding(schema, table, column, kind, len(hits), _mask(hits[0])))
     return findings
+
+
+def clear_names_in_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The clear personal names the warehouse received (CRM master; bank counterparties that
+    staging classed as people): what ``find_clear_pii`` must never find in a served value.
+    Empty when those tables do not exist (a warehouse built from other sources)."""
+    names: set[str] = set()
+    queries = (
+        "select distinct trim(name) from raw.crm__customers where name is not null",
+        """select distinct trim(raw."对方户名") from raw.bank__transactions raw
+           join staging.stg_bank__transactions stg using (_source_file, _source_line)
+           where stg.counterparty_class = 'person' and raw."对方户名" is not null""",
+    )
+    for sql in queries:
+        try:
+            names.update(n for (n,) in con.execute(sql).fetchall() if n)
+        except duckdb.CatalogException:
+            continue
+    return sorted(names)
 
 
 def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
@@ -131,8 +197,13 @@ def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
     return runs
 
 
-def assert_no_clear_pii(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...]) -> None:
-    findings = find_clear_pii(con, catalog, schemas)
+def assert_no_clear_pii(
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schemas: tuple[str, ...],
+    known_names: tuple[str, ...] | list[str] = (),
+) -> None:
+    findings = find_clear_pii(con, catalog, schemas, known_names)
     if findings:
         listed = "\n  ".join(str(f) for f in findings[:20])
         raise ClearPersonalDataError(
