@@ -1,6 +1,7 @@
 -- Every deduplicated money record becomes exactly the flows its rules say, per channel:
 --   bank: every line; payments: every SUCCESS trade; e-commerce: every PAID line once and
---   every RETURNED line twice (spend + refund); cards: every transaction + every paid statement.
+--   every RETURNED line twice (spend + refund); cards: every transaction + every paid statement;
+--   berka (PKDD'99): every transaction line.
 
 -- dagster-dbt attaches a singular test with several parents to the model named here.
 {{ config(meta={'dagster': {'ref': {'name': 'int_fund_flows'}}}) }}
@@ -19,6 +20,9 @@ with expected as (
     union all
     select 'cards', (select count(*) from {{ ref('int_cards__transactions_deduped') }})
         + (select count(*) from {{ ref('int_cards__statements_deduped') }} where paid_amount > 0)
+    union all
+    select 'berka', count(*)
+    from {{ ref('int_berka__transactions_deduped') }}
 
 ),
 

@@ -19,6 +19,14 @@
     ('crm__surveys', 'stg_crm__surveys'),
     ('crm__marketing_spend', 'stg_crm__marketing_spend'),
     ('reference__fx_rates', 'stg_reference__fx_rates'),
+    ('berka__account', 'stg_berka__accounts'),
+    ('berka__client', 'stg_berka__clients'),
+    ('berka__disp', 'stg_berka__dispositions'),
+    ('berka__order', 'stg_berka__orders'),
+    ('berka__trans', 'stg_berka__transactions'),
+    ('berka__loan', 'stg_berka__loans'),
+    ('berka__card', 'stg_berka__cards'),
+    ('berka__district', 'stg_berka__districts'),
 ] %}
 
 with landing_rejects as (

@@ -11,6 +11,7 @@
     ('stg_cards__transactions', 'int_cards__transactions_deduped'),
     ('stg_cards__statements', 'int_cards__statements_deduped'),
     ('stg_crm__marketing_spend', 'int_crm__marketing_spend_deduped'),
+    ('stg_berka__transactions', 'int_berka__transactions_deduped'),
 ] %}
 
 with counts as (

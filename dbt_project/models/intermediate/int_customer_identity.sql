@@ -10,6 +10,8 @@
 --   ecommerce_ref    customer_ref that is a phone -> CRM phone; an e-mail -> CRM e-mail
 --                    (normalised: half-width, trimmed, e-mail lower-cased)
 -- A phone or e-mail shared by several CRM customers is ambiguous and resolves to nobody.
+--   berka_client     PKDD'99 client (its own customer master), itself
+--   berka_account    PKDD'99 account -> its OWNER client (int_berka__account_holders)
 
 with customers as (
 
@@ -71,6 +73,19 @@ card_statements as (
 
     select * from {{ ref('stg_cards__statements') }}
     where reject_reason is null
+
+),
+
+berka_clients as (
+
+    select distinct customer_id from {{ ref('stg_berka__clients') }}
+    where reject_reason is null
+
+),
+
+berka_accounts as (
+
+    select * from {{ ref('int_berka__account_holders') }}
 
 ),
 
@@ -229,6 +244,28 @@ ecommerce_ref_identities as (
 
 ),
 
+berka_client_identities as (
+
+    select
+        'berka_client' as identity_type,
+        customer_id as identity_key,
+        customer_id,
+        'berka client_id' as match_rule
+    from berka_clients
+
+),
+
+berka_account_identities as (
+
+    select
+        'berka_account' as identity_type,
+        account_id as identity_key,
+        customer_id,
+        match_rule
+    from berka_accounts
+
+),
+
 unioned as (
 
     select * from crm_customer_identities
@@ -240,6 +277,10 @@ unioned as (
     select * from platform_user_identities
     union all
     select * from ecommerce_ref_identities
+    union all
+    select * from berka_client_identities
+    union all
+    select * from berka_account_identities
 
 ),
 

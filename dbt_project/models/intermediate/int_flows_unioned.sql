@@ -25,6 +25,12 @@ cards_flows as (
 
 ),
 
+berka_flows as (
+
+    select * from {{ ref('int_berka__flows') }}
+
+),
+
 unioned as (
 
     select * from bank_flows
@@ -34,6 +40,8 @@ unioned as (
     select * from ecommerce_flows
     union all by name
     select * from cards_flows
+    union all by name
+    select * from berka_flows
 
 ),
 

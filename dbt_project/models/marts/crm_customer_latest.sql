@@ -4,10 +4,30 @@
 -- Ephemeral: it only shapes what the snapshot compares; nothing reads it as a table. It sits
 -- with the marts because dim_customer and dim_customer_history are its only consumers.
 
-with customers as (
+with crm_customers as (
 
     select * from {{ ref('stg_crm__customers') }}
     where reject_reason is null
+
+),
+
+berka_customers as (
+
+    -- PKDD'99 clients shaped like the CRM master: dim_customer lists them, so they need a
+    -- version here too (their attributes rarely change; a re-delivery that changes one opens one)
+    select * from {{ ref('int_berka__customers') }}
+
+),
+
+customers as (
+
+    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
+        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
+    from crm_customers
+    union all by name
+    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
+        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
+    from berka_customers
 
 ),
 

@@ -4,6 +4,8 @@
 --   credit_card         cards.accounts (display = PAN first 6 + last 4), plus cards seen only on
 --                       transactions / statements
 --   ecommerce_customer  e-commerce customer references (the shop's customer account)
+--   berka_account       PKDD'99 bank accounts (int_berka__account_holders: OWNER = customer;
+--                       subtype = statement frequency; branch = district id)
 -- No clear account number or PAN.
 
 {% set reporting_currency = var('reporting_currency') %}
@@ -32,6 +34,12 @@ card_accounts as (
 identity as (
 
     select * from {{ ref('int_customer_identity') }}
+
+),
+
+berka_account_holders as (
+
+    select * from {{ ref('int_berka__account_holders') }}
 
 ),
 
@@ -130,6 +138,25 @@ ecommerce_customers as (
 
 ),
 
+berka_accounts as (
+
+    select
+        account_id,
+        'berka_account' as account_type,
+        'berka' as source_channel,
+        statement_frequency as account_subtype,
+        customer_id,
+        currency,
+        opened_date,
+        cast(null as varchar) as status,
+        cast(null as varchar) as display_number,
+        cast(district_id as varchar) as branch,
+        cast(null as decimal(18, 2)) as credit_limit,
+        has_master_data
+    from berka_account_holders
+
+),
+
 final as (
 
     select * from bank_accounts
@@ -139,6 +166,8 @@ final as (
     select * from cards
     union all
     select * from ecommerce_customers
+    union all
+    select * from berka_accounts
 
 )
 

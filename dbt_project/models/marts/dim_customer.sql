@@ -1,13 +1,33 @@
--- One row per CRM customer: pseudonymous customer_id, masked display values, demographics and
--- how many identifiers of each channel resolve to the customer. No clear personal data.
+-- One row per CRM customer (and per PKDD'99 client, from int_berka__customers): pseudonymous
+-- customer_id, masked display values, demographics and how many identifiers of each channel
+-- resolve to the customer. No clear personal data.
 -- Age and age band are as of the warehouse date (newest flow_date), so reruns agree.
 -- valid_from / version_count come from the SCD2 snapshot crm_customers_snapshot (all versions
 -- are in dim_customer_history); this table stays one row per customer, the current version.
 
-with customers as (
+with crm_customers as (
 
     select * from {{ ref('stg_crm__customers') }}
     where reject_reason is null
+
+),
+
+berka_customers as (
+
+    -- PKDD'99 clients, shaped like the CRM master (int_berka__customers)
+    select * from {{ ref('int_berka__customers') }}
+
+),
+
+customers as (
+
+    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
+        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
+    from crm_customers
+    union all by name
+    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
+        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
+    from berka_customers
 
 ),
 
@@ -57,7 +77,7 @@ linked_ids as (
 
     select
         customer_id,
-        count(*) filter (where identity_type = 'bank_account') as bank_account_count,
+        count(*) filter (where identity_type in ('bank_account', 'berka_account')) as bank_account_count,
         count(*) filter (where identity_type = 'platform_user') as platform_user_count,
         count(*) filter (where identity_type = 'ecommerce_ref') as ecommerce_ref_count,
         count(*) filter (where identity_type = 'card') as card_count

@@ -11,6 +11,9 @@
 --     excluding internal transfers): strong < var credit_obligation_ratio_watch <= watch <
 --     var credit_obligation_ratio_high <= high_risk; no_obligations; no_income (obligations
 --     without income)
+--   loans (PKDD'99 loan.asc, int_berka__loans): count, principal, running instalments and
+--     defaults (status B finished unpaid, D running in debt); cards of the PKDD'99 bank are
+--     debit cards on the account (count and best type), not credit lines
 
 {% set window_days = var('customer_360_window_days') %}
 
@@ -37,6 +40,20 @@ cards as (
 statements as (
 
     select * from {{ ref('int_cards__statements_deduped') }}
+
+),
+
+berka_loans as (
+
+    select * from {{ ref('int_berka__loans') }}
+    where customer_id is not null
+
+),
+
+berka_cards as (
+
+    select * from {{ ref('int_berka__cards') }}
+    where customer_id is not null
 
 ),
 
@@ -145,6 +162,33 @@ loan_repayments as (
 
 ),
 
+loan_summary as (
+
+    select
+        customer_id,
+        count(*) as loan_count,
+        sum(amount) as loan_principal,
+        coalesce(sum(monthly_payment) filter (where is_running), 0) as running_loan_monthly_payment,
+        count(*) filter (where is_default) as defaulted_loan_count
+    from berka_loans
+    group by customer_id
+
+),
+
+debit_card_summary as (
+
+    select
+        customer_id,
+        count(*) as debit_card_count,
+        -- best card held: gold > classic > junior
+        case max(case card_type when 'gold' then 3 when 'classic' then 2 when 'junior' then 1 end)
+            when 3 then 'gold' when 2 then 'classic' when 1 then 'junior'
+        end as best_debit_card_type
+    from berka_cards
+    group by customer_id
+
+),
+
 combined as (
 
     select
@@ -163,7 +207,14 @@ combined as (
         statement_summary.paid_in_full_count_12m / nullif(statement_summary.statements_with_balance_12m, 0) as full_payment_rate_12m,
         coalesce(features.income_cny_12m, 0) as income_cny_12m,
         coalesce(loan_repayments.loan_repayment_cny_12m, 0) as loan_repayment_cny_12m,
-        coalesce(statement_summary.card_minimum_due_cny_12m, 0) as card_minimum_due_cny_12m
+        coalesce(statement_summary.card_minimum_due_cny_12m, 0) as card_minimum_due_cny_12m,
+        coalesce(loan_summary.loan_count, 0) as loan_count,
+        loan_summary.loan_principal,
+        coalesce(loan_summary.running_loan_monthly_payment, 0) as running_loan_monthly_payment,
+        coalesce(loan_summary.defaulted_loan_count, 0) as defaulted_loan_count,
+        coalesce(loan_summary.defaulted_loan_count, 0) > 0 as has_defaulted_loan,
+        coalesce(debit_card_summary.debit_card_count, 0) as debit_card_count,
+        debit_card_summary.best_debit_card_type
     from customers
     cross join as_of
     left join features
@@ -176,6 +227,10 @@ combined as (
         on customers.customer_id = statement_summary.customer_id
     left join loan_repayments
         on customers.customer_id = loan_repayments.customer_id
+    left join loan_summary
+        on customers.customer_id = loan_summary.customer_id
+    left join debit_card_summary
+        on customers.customer_id = debit_card_summary.customer_id
 
 ),
 

@@ -6,13 +6,13 @@
 --     customers it acquired while that spend ran (registered from the first spend month to the
 --     end of the last); NULL for a channel without spend
 --   income and spending per source channel over the 12m window (same filter as income_cny_12m:
---     not internal, not an echo; the four add up to income_cny_12m / spending_cny_12m) and the
+--     not internal, not an echo; the channels add up to income_cny_12m / spending_cny_12m) and the
 --     top spending category (highest 12m consumption:* outflow; ties by name)
 --   repayment behaviour (mart_credit_risk): kept out of the feature table so that the ML input
 --     stays as the oracle re-implements it; the churn / CLV models can read them from here later
 
 {% set window_days = var('customer_360_window_days') %}
-{% set channels = ['bank', 'payments', 'ecommerce', 'cards'] %}
+{% set channels = ['bank', 'payments', 'ecommerce', 'cards', 'berka'] %}
 
 with features as (
 

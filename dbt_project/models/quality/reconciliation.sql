@@ -36,6 +36,14 @@
     ('crm__surveys', 'stg_crm__surveys', none, [], none),
     ('crm__marketing_spend', 'stg_crm__marketing_spend', 'int_crm__marketing_spend_deduped', ['spend_month', 'acquisition_channel'], 'spend_cny'),
     ('reference__fx_rates', 'stg_reference__fx_rates', none, [], none),
+    ('berka__account', 'stg_berka__accounts', none, [], none),
+    ('berka__client', 'stg_berka__clients', none, [], none),
+    ('berka__disp', 'stg_berka__dispositions', none, [], none),
+    ('berka__order', 'stg_berka__orders', none, [], 'amount'),
+    ('berka__trans', 'stg_berka__transactions', 'int_berka__transactions_deduped', ['transaction_id'], 'amount'),
+    ('berka__loan', 'stg_berka__loans', none, [], 'amount'),
+    ('berka__card', 'stg_berka__cards', none, [], none),
+    ('berka__district', 'stg_berka__districts', none, [], none),
 ] %}
 
 with load_log as (
