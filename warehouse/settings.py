@@ -104,13 +104,39 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+DEFAULT_REPORTING_CURRENCY = "CNY"
+
+
+def default_reporting_currency(landing_dir: Path) -> str:
+    """The reporting currency when FUNDFLOW_REPORTING_CURRENCY is not set.
+
+    CNY (the demo channels' currency, and the one the FX file quotes rates to), unless every
+    source the landing folder delivers states a currency of its own (PKDD'99 bank data: CZK)
+    and no FX rate file is delivered: nothing could convert those amounts, so the warehouse
+    reports in the sources' currency (amount_cny then holds that currency, fx_rate 1). With
+    a rate file, or with sources in several currencies, it stays CNY and every flow converts
+    at its rate (a flow without a rate fails int_fund_flows' not-null test on amount_cny).
+    """
+    from warehouse.landing.specs import SOURCES  # the specs module does not import settings
+
+    delivered = [spec for spec in SOURCES if any((landing_dir / spec.channel).glob(spec.pattern))]
+    if not delivered or any(spec.table == "reference__fx_rates" for spec in delivered):
+        return DEFAULT_REPORTING_CURRENCY
+    currencies = {getattr(spec, "currency", "") for spec in delivered}
+    if len(currencies) == 1 and (currency := currencies.pop()):
+        return currency.upper()
+    return DEFAULT_REPORTING_CURRENCY
+
+
 def load_settings() -> Settings:
     home = Path(_env("HOME", "data")).expanduser().resolve()
     warehouse = Path(_env("WAREHOUSE_PATH", str(home / "warehouse.duckdb"))).expanduser().resolve()
+    landing_override = Path(landing).expanduser().resolve() if (landing := _env("LANDING_DIR", "")) else None
+    landing_dir = landing_override or home / "landing"
     return Settings(
         home=home,
         warehouse_path=warehouse,
-        reporting_currency=_env("REPORTING_CURRENCY", "CNY").upper(),
+        reporting_currency=(_env("REPORTING_CURRENCY", "") or default_reporting_currency(landing_dir)).upper(),
         timezone=_env("TIMEZONE", "Asia/Shanghai"),
         duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "4GB"),
         duckdb_threads=int(_env("DUCKDB_THREADS", str(os.cpu_count() or 2))),
@@ -118,7 +144,7 @@ def load_settings() -> Settings:
         demo_customers=int(_env("DEMO_CUSTOMERS", "3000")),
         serving_versions_kept=int(_env("SERVING_VERSIONS_KEPT", "3")),
         landing_settle_seconds=float(_env("LANDING_SETTLE_SECONDS", "5")),
-        landing_dir_override=Path(landing).expanduser().resolve() if (landing := _env("LANDING_DIR", "")) else None,
+        landing_dir_override=landing_override,
         demo_flag=_env("DEMO", "") or None,
         pii_key=os.environ.get("FUNDFLOW_PII_KEY", ""),
     )

@@ -30,6 +30,9 @@ class SourceSpec:
     # The format's files always end with a line break, so a last line without one is a
     # truncated file (its line goes to quality.landing_rejects).
     ends_with_newline: bool = False
+    # The currency every amount of the source is in, when no column carries it ('' = the rows
+    # say, or the demo's CNY). Decides the default reporting currency (warehouse/settings.py).
+    currency: str = ""
 
     @property
     def table(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from warehouse.landing.specs import SourceSpec
 
 BERKA_CHANNEL = "berka"
-# Currency of every amount in the files (Czech koruna); see warehouse/reporting_currency.py.
+# Currency of every amount in the files (Czech koruna); see settings.default_reporting_currency.
 BERKA_CURRENCY = "CZK"
 
 
@@ -29,6 +29,7 @@ def _berka(entity: str, columns: tuple[str, ...], description: str) -> SourceSpe
         delimiter=";",
         required=True,
         ends_with_newline=True,
+        currency=BERKA_CURRENCY,
         columns=columns,
         description=f"PKDD'99 bank data: {description}",
     )
