@@ -7,9 +7,10 @@ version or the new one, never half of a refresh, and a reader holding the old fi
 it undisturbed. Anything that goes wrong before the swap (a failing view, clear personal data
 found by the guard) deletes the new version and leaves the served one as it was.
 
-What a serving file holds is decided by its audience (``warehouse.serving.audience``): today the
-analyst audience at ``serving/marts.duckdb``; a later role is another audience in its own
-sub-directory, published by the same function.
+What a serving file holds is decided by its audience (``warehouse.serving.audience``): the
+analyst audience at ``serving/marts.duckdb``, and one file per role of
+``warehouse/security/roles.yml`` under ``serving/roles/<role>/`` (``publish_roles``), each
+published by the same function and checked by the same PII guard.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Publication:
     tables: tuple[PublishedTable, ...]
     views: tuple[ViewOutcome, ...]
     withheld_columns: tuple[str, ...]
+    missing_grants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def publish(
     *,
     now: datetime | None = None,
     audience: Audience = ANALYST,
+    known_names: list[str] | None = None,
 ) -> Publication:
     """Copy the published tables from the open warehouse connection into a new serving version
     for ``audience``, add the BI views, check it, and swap it in."""
@@ -145,16 +148,17 @@ def publish(
         new_csv.mkdir()
         con.execute(f"attach '{new_db}' as {_NEW}")
         try:
-            tables, withheld = _copy_tables(con, audience)
-            if not any(t.schema == "marts" for t in tables):
+            tables, withheld, missing_grants = _copy_tables(con, audience)
+            if audience.grants is None and not any(t.schema == "marts" for t in tables):
                 # An empty warehouse (a failed first build, a wrong path) must not replace a
-                # good version with nothing.
+                # good version with nothing. (A role's file holds what its grant finds.)
                 raise NothingToPublishError(f"no marts in {settings.warehouse_path}: nothing to publish")
-            views = create_bi_views(con, _NEW)
+            views = create_bi_views(con, _NEW) if audience.bi_views else []
             # Last line of defence, on exactly what would be served (tables and views).
             # Names have no shape: the ones the warehouse received are looked for by value.
-            assert_no_clear_pii(con, _NEW, ("main", "ml", "quality", BI_SCHEMA), clear_names_in_warehouse(con))
-            _write_meta(con, version, now, audience, tables, views, withheld)
+            names = known_names if known_names is not None else clear_names_in_warehouse(con)
+            assert_no_clear_pii(con, _NEW, ("main", "ml", "quality", BI_SCHEMA), names)
+            _write_meta(con, version, now, audience, tables, views, withheld, missing_grants)
             _export_files(con, tables, views, new_parquet, new_csv)
         finally:
             con.execute(f"detach {_NEW}")
@@ -177,28 +181,50 @@ def publish(
     )
     return Publication(
         version, audience.name, paths.database, paths.parquet_dir, paths.csv_dir, tuple(tables), tuple(views),
-        tuple(withheld),
+        tuple(withheld), tuple(missing_grants),
     )
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection, audience: Audience) -> tuple[list[PublishedTable], list[str]]:
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, audience: Audience
+) -> tuple[list[PublishedTable], list[str], list[str]]:
     published: list[PublishedTable] = []
     withheld: list[str] = []
-    for schema, name in _tables_to_publish(con):
+    missing_grants: list[str] = []
+    available = _tables_to_publish(con)
+    if audience.grants is not None:
+        # A grant on something this warehouse does not publish (a model not built in this run,
+        # a typo, a raw or staging table) gives nothing; recorded in meta.missing_grants, and
+        # tests/security/test_roles.py requires it empty on the demo world.
+        published_names = {f"{schema}.{name}" for schema, name in available}
+        missing_grants += sorted(set(audience.grants) - published_names)
+    for schema, name in available:
+        grant = audience.grant_for(schema, name)
+        if grant is None:
+            continue
         columns = _columns(con, schema, name)
-        kept = [c for c in columns if not audience.withholds(c)]
-        withheld += [f"{schema}.{name}.{c}" for c in columns if audience.withholds(c)]
+        if grant.columns is not None:
+            missing_grants += [f"{schema}.{name}.{c}" for c in grant.columns if c not in columns]
+        granted = columns if grant.columns is None else [c for c in columns if c in grant.columns]
+        kept = [c for c in granted if not audience.withholds(c)]
+        withheld += [f"{schema}.{name}.{c}" for c in granted if audience.withholds(c)]
         if not kept:
             continue
         serving_schema = _SERVING_SCHEMA.get(schema, schema)
         con.execute(f"create schema if not exists {_NEW}.{serving_schema}")
         select_list = ", ".join(f'"{c}"' for c in kept)
-        con.execute(f'create table {_NEW}.{serving_schema}."{name}" as select {select_list} from {schema}."{name}"')
+        where = f" where {grant.row_filter}" if grant.row_filter else ""
+        con.execute(
+            f'create table {_NEW}.{serving_schema}."{name}" as select {select_list} from {schema}."{name}"{where}',
+            list(grant.row_filter_params),
+        )
         rows = con.execute(f'select count(*) from {_NEW}.{serving_schema}."{name}"').fetchone()[0]
         published.append(PublishedTable(schema, name, rows))
     if withheld:
         log.warning("withheld from the %s audience (clear personal data by name): %s", audience.name, withheld)
-    return published, withheld
+    if missing_grants:
+        log.warning("granted to the %s audience but not in the warehouse: %s", audience.name, missing_grants)
+    return published, withheld, missing_grants
 
 
 def _write_meta(
@@ -209,6 +235,7 @@ def _write_meta(
     tables: list[PublishedTable],
     views: list[ViewOutcome],
     withheld: list[str],
+    missing_grants: list[str],
 ) -> None:
     """What this version is: readers check their answers against these counts."""
     con.execute(f"create schema if not exists {_NEW}.meta")
@@ -239,6 +266,9 @@ def _write_meta(
     )
     con.execute(f"create table {_NEW}.meta.withheld_columns (version varchar, source_column varchar)")
     _insert_rows(con, f"insert into {_NEW}.meta.withheld_columns values (?, ?)", [[version, c] for c in withheld])
+    if audience.grants is not None:
+        con.execute(f"create table {_NEW}.meta.missing_grants (version varchar, granted varchar)")
+        _insert_rows(con, f"insert into {_NEW}.meta.missing_grants values (?, ?)", [[version, g] for g in missing_grants])
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, sql: str, rows: list[list]) -> None:
@@ -298,6 +328,22 @@ def _prune_versions(versions_dir: Path, *, keep: int) -> None:
         old.unlink(missing_ok=True)
         shutil.rmtree(versions_dir / f"parquet-{version}", ignore_errors=True)
         shutil.rmtree(versions_dir / f"csv-{version}", ignore_errors=True)
+
+
+def publish_roles(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    roles: list | None = None,
+) -> list[Publication]:
+    """One serving file per role (and region) of ``warehouse/security/roles.yml``, each holding
+    only its grant, each checked by the PII guard and swapped in like the default copy."""
+    from warehouse.security.roles import load_roles
+
+    now = now or datetime.now(timezone.utc)
+    names = clear_names_in_warehouse(con)  # once for all roles
+    return [publish(con, settings, now=now, audience=role.audience, known_names=names) for role in (roles or load_roles())]
 
 
 def current_version(settings: Settings, audience: Audience = ANALYST) -> str | None:

@@ -1,9 +1,10 @@
-"""Who a serving file is for, and therefore which columns it may carry.
+"""Who a serving file is for, and therefore which tables, columns and rows it may carry.
 
-Today there is one audience, ``ANALYST``: BI tools, reports and action lists, which see
-pseudonymous keys and masked display values only. A later role (issue 9) is one more
-``Audience`` with its own sub-directory and column rules; publishing writes one file per
-audience, each named ``marts.duckdb`` so its catalog stays ``marts`` for every tool.
+``ANALYST`` is the default serving copy (``serving/marts.duckdb``): BI tools, reports and action
+lists, which see every published table with pseudonymous keys and masked display values only.
+The roles of ``warehouse/security/roles.yml`` (权限管理) are further audiences, each with explicit
+``grants`` (tables, columns, a row filter) and its own sub-directory; publishing writes one file
+per audience, each named ``marts.duckdb`` so its catalog stays ``marts`` for every tool.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ CLEAR_PII_COLUMN = re.compile(
 
 
 @dataclass(frozen=True)
+class TableGrant:
+    """What an audience may see of one published table."""
+
+    columns: tuple[str, ...] | None = None  # None: every column (minus clear personal data)
+    # A predicate on the warehouse table. Built only from allow-listed identifiers
+    # (warehouse.security.roles); every value in it is a ? bound from ``row_filter_params``.
+    row_filter: str | None = None
+    row_filter_params: tuple[str, ...] = ()
+
+
+_EVERYTHING = TableGrant()
+
+
+@dataclass(frozen=True)
 class Audience:
     name: str
     description: str
@@ -34,9 +49,19 @@ class Audience:
     subdir: str = ""
     # Column names this audience never receives, on top of CLEAR_PII_COLUMN.
     withheld_columns: frozenset[str] = field(default_factory=frozenset)
+    # "schema.table" -> grant. None: every published table (the default serving copy).
+    grants: dict[str, TableGrant] | None = field(default=None, hash=False)
+    # The BI views of bi_views.py join many marts; a role file carries only its grant.
+    bi_views: bool = True
 
     def withholds(self, column: str) -> bool:
         return bool(CLEAR_PII_COLUMN.match(column)) or column.lower() in self.withheld_columns
+
+    def grant_for(self, schema: str, table: str) -> TableGrant | None:
+        """The grant on a published table, or None when this audience may not see it at all."""
+        if self.grants is None:
+            return _EVERYTHING
+        return self.grants.get(f"{schema}.{table}")
 
     def directory(self, serving_dir: Path) -> Path:
         return serving_dir / self.subdir if self.subdir else serving_dir

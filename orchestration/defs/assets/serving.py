@@ -9,7 +9,7 @@ import dagster as dg
 from orchestration.defs import assets as assets_package
 from orchestration.defs.assets import dbt as dbt_layer
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
-from warehouse.publishing import publish
+from warehouse.publishing import publish, publish_roles
 
 # Imported as a module, not by name, so the definitions loader does not collect the dbt assets twice.
 MART_KEYS = sorted(
@@ -44,7 +44,8 @@ ML_ASSET_KEYS = _ml_asset_keys()
     pool=WAREHOUSE_WRITER_POOL,
     description="The marts and ML outputs copied into serving/marts.duckdb (swapped in atomically) with "
     "documented BI views in schema `bi`, plus serving/parquet/ and serving/csv/, for BI tools and reports. "
-    "Only pseudonymous and masked columns; never published after a failed gate.",
+    "Only pseudonymous and masked columns; never published after a failed gate. Also one file per role "
+    "(serving/roles/<role>/marts.duckdb) holding only that role's grant (warehouse/security/roles.yml).",
 )
 def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
@@ -52,6 +53,8 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     # personal data found) raises before the swap, so the served version stays as it was.
     with warehouse.connect() as con:
         publication = publish(con, settings)
+        # One file per role of warehouse/security/roles.yml (serving/roles/<role>/marts.duckdb).
+        role_files = publish_roles(con, settings)
     rows = {f"{t.schema}.{t.name}": t.rows for t in publication.tables}
     created = [v.name for v in publication.views if v.status == "created"]
     skipped = {v.name: v.reason for v in publication.views if v.status == "skipped"}
@@ -70,6 +73,8 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "bi_views": dg.MetadataValue.json(created),
             "bi_views_skipped": dg.MetadataValue.json(skipped),
             "withheld_columns": dg.MetadataValue.json(list(publication.withheld_columns)),
+            "role_files": dg.MetadataValue.json(
+                {p.audience: {t.name: t.rows for t in p.tables} for p in role_files}),
         }
     )
 
