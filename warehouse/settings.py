@@ -36,6 +36,13 @@ class Settings:
     # FUNDFLOW_DEMO ("1"/"0"; None = infer, see demo_mode) and FUNDFLOW_PII_KEY (never printed).
     demo_flag: str | None = None
     pii_key: str = field(default="", repr=False)
+    # Security (docs/security.md): FUNDFLOW_DB_KEY encrypts backups (never printed);
+    # FUNDFLOW_BACKUPS_KEPT; FUNDFLOW_AUDIT_IDENTITY (who, in ops.audit_log; default the OS user);
+    # FUNDFLOW_LANDING_RETENTION_DAYS (0 = keep landing files for ever).
+    db_key: str = field(default="", repr=False)
+    backups_kept: int = 7
+    audit_identity: str = ""
+    landing_retention_days: int = 0
 
     @property
     def demo_mode(self) -> bool:
@@ -69,6 +76,10 @@ class Settings:
     @property
     def parquet_dir(self) -> Path:
         return self.serving_dir / "parquet"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
 
     @property
     def reports_dir(self) -> Path:
@@ -147,6 +158,10 @@ def load_settings() -> Settings:
         landing_dir_override=landing_override,
         demo_flag=_env("DEMO", "") or None,
         pii_key=os.environ.get("FUNDFLOW_PII_KEY", ""),
+        db_key=os.environ.get("FUNDFLOW_DB_KEY", ""),
+        backups_kept=int(_env("BACKUPS_KEPT", "7")),
+        audit_identity=_env("AUDIT_IDENTITY", ""),
+        landing_retention_days=int(_env("LANDING_RETENTION_DAYS", "0")),
     )
 
 
