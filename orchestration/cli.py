@@ -302,8 +302,20 @@ def report_approve(
     except ReviewError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1)
+    _audit_approval(settings, approval)
     console.print(f"Report {approval.version} approved by {approval.approved_by} at {approval.approved_at}: "
                   f"{', '.join(approval.files)}")
+
+
+def _audit_approval(settings: Settings, approval) -> None:
+    """ops.audit_log entry for the approval (approvals.jsonl stays the report's own record)."""
+    from warehouse.connections import warehouse_connection
+    from warehouse.security import audit
+
+    if settings.warehouse_path.exists():
+        with warehouse_connection(settings) as con:
+            audit.record(con, settings, "report_approval", f"report {approval.version}",
+                         {"approved_by": approval.approved_by, "files": list(approval.files)})
 
 
 @report_app.command("status")
@@ -329,6 +341,7 @@ def export(
     """Write the action lists of the served version (CSV + Parquet) to FUNDFLOW_HOME/actions/<version>/."""
     from reports.actions import actions_dir, export_action_lists, record_action_lists
     from warehouse.connections import warehouse_connection
+    from warehouse.security import audit
 
     settings = load_settings()
     try:
@@ -346,6 +359,7 @@ def export(
         # The refresh job records the lists itself; this waits for the warehouse lock if a run holds it.
         with warehouse_connection(settings) as con:
             rows = record_action_lists(con, lists)
+            audit.record(con, settings, "export", f"actions/{lists.snapshot_id}", {"files": [p.name for p in paths]})
         console.print(f"Recorded {rows:,} scored customers in ops.action_lists (for mart_action_effect).")
     console.print(f"Files: {paths[0].parent}")
 
@@ -364,6 +378,12 @@ def ui(
     command = [str(dagster), "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
     console.print(f"Dagster UI on http://{host}:{port} (Ctrl-C to stop)")
     raise typer.Exit(subprocess.call(command, cwd=PROJECT_ROOT))
+
+
+# backup, restore, backups, audit (orchestration/cli_security.py)
+from orchestration import cli_security  # noqa: E402 — needs `app` and `console` defined above
+
+cli_security.register(app)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.security import audit
 from warehouse.serving.audience import ANALYST, Audience
 from warehouse.serving.bi_views import BI_SCHEMA, ViewOutcome, create_bi_views
 from warehouse.serving.pii_guard import assert_no_clear_pii, clear_names_in_warehouse
@@ -174,6 +175,8 @@ def publish(
     _swap_into_place(new_parquet, paths.parquet_dir, is_dir=True)
     _swap_into_place(new_csv, paths.csv_dir, is_dir=True)
     _prune_versions(paths.versions_dir, keep=settings.serving_versions_kept)
+    audit.record(con, settings, "publish", str(paths.database.relative_to(settings.home)),
+                 {"audience": audience.name, "version": version, "tables": {t.name: t.rows for t in tables}})
     skipped = [v for v in views if v.status == "skipped"]
     log.info(
         "published %s version %s: %d tables, %d views (%d skipped)",

@@ -10,6 +10,7 @@ from pydantic import Field
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from warehouse.alerts import flush_pending_alerts
 from warehouse.landing import SOURCES, ensure_landing_tables, load_source, loader
+from warehouse.security import audit
 
 LANDING_REJECTS_KEY = dg.AssetKey(["quality", "landing_rejects"])
 # Who to ask when a delivery is refused or late: the team that runs the loads.
@@ -83,6 +84,9 @@ def landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource, con
                 continue
             load = load_source(con, spec, settings.landing_dir, settle_seconds=settings.landing_settle_seconds,
                                full=config.full)
+            audit.record(con, settings, "load", f"raw.{spec.table}", {
+                "full": config.full, "rows": load.rows, "rejected": load.rejected,
+                "files": [f.path for f in load.changed]})
             total_rows = con.execute(f"select count(*) from raw.{spec.table}").fetchone()[0]
             context.log.info("%s (%s): %d rows from %d new or changed files (%d unchanged), %d rejected; %d rows in table",
                              spec.table, "full" if config.full else "incremental", load.rows, len(load.changed),

@@ -20,6 +20,7 @@ from reports.fundflow_report import GateResult, build_report, save_gate_results
 from reports.i18n import LANGUAGES
 from reports.refresh_summary import build_refresh_summary
 from reports.serving_reader import open_serving
+from warehouse.security import audit
 
 ACTION_LISTS_KEY = dg.AssetKey(["reports", "action_lists"])
 
@@ -53,6 +54,7 @@ def action_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     lists, paths = export_action_lists(settings.serving_path, actions_dir(settings.home))
     with warehouse.connect() as con:
         recorded = record_action_lists(con, lists)
+        audit.record(con, settings, "export", f"actions/{lists.snapshot_id}", {"files": [p.name for p in paths]})
     for note in [*lists.notes, *(f"{a.name}: {a.note}" for a in lists.lists.values() if a.note)]:
         context.log.warning(note)
     sizes = {name: len(a.targets) for name, a in lists.lists.items()}
