@@ -1,7 +1,8 @@
 -- Every deduplicated money record becomes exactly the flows its rules say, per channel:
 --   bank: every line; payments: every SUCCESS trade; e-commerce: every PAID line once and
 --   every RETURNED line twice (spend + refund); cards: every transaction + every paid statement;
---   berka (PKDD'99): every transaction line.
+--   berka (PKDD'99): every transaction line; online_retail: every line worth at least a penny;
+--   cdnow: every purchase worth more than 0 dollars.
 
 -- dagster-dbt attaches a singular test with several parents to the model named here.
 {{ config(meta={'dagster': {'ref': {'name': 'int_fund_flows'}}}) }}
@@ -23,6 +24,14 @@ with expected as (
     union all
     select 'berka', count(*)
     from {{ ref('int_berka__transactions_deduped') }}
+    union all
+    select 'online_retail', count(*)
+    from {{ ref('int_online_retail__invoice_lines_deduped') }}
+    where round(line_amount, 2) <> 0
+    union all
+    select 'cdnow', count(*)
+    from {{ ref('int_cdnow__purchases_deduped') }}
+    where dollar_value > 0
 
 ),
 

@@ -12,6 +12,8 @@
     ('stg_cards__statements', 'int_cards__statements_deduped'),
     ('stg_crm__marketing_spend', 'int_crm__marketing_spend_deduped'),
     ('stg_berka__transactions', 'int_berka__transactions_deduped'),
+    ('stg_online_retail__invoice_lines', 'int_online_retail__invoice_lines_deduped'),
+    ('stg_cdnow__purchases', 'int_cdnow__purchases_deduped'),
 ] %}
 
 with counts as (

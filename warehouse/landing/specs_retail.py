@@ -46,7 +46,6 @@ RecordReader = Callable[["AdapterSpec", str, bytes], Iterator[tuple[int, object]
 @dataclass(frozen=True)
 class AdapterSpec(SourceSpec):
     read_records: RecordReader | None = field(default=None, compare=False)
-    currency: str = ""  # the currency every amount of the source is in (no column carries it)
 
 
 ONLINE_RETAIL_COLUMNS = (

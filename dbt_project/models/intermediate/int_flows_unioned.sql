@@ -31,6 +31,18 @@ berka_flows as (
 
 ),
 
+online_retail_flows as (
+
+    select * from {{ ref('int_online_retail__flows') }}
+
+),
+
+cdnow_flows as (
+
+    select * from {{ ref('int_cdnow__flows') }}
+
+),
+
 unioned as (
 
     select * from bank_flows
@@ -42,6 +54,10 @@ unioned as (
     select * from cards_flows
     union all by name
     select * from berka_flows
+    union all by name
+    select * from online_retail_flows
+    union all by name
+    select * from cdnow_flows
 
 ),
 

@@ -6,6 +6,8 @@
 --   ecommerce_customer  e-commerce customer references (the shop's customer account)
 --   berka_account       PKDD'99 bank accounts (int_berka__account_holders: OWNER = customer;
 --                       subtype = statement frequency; branch = district id)
+--   ecommerce_customer  also the Online Retail / CDNOW customers' accounts at the shop (seen on
+--                       their flows; Online Retail guest lines share one guest account)
 -- No clear account number or PAN.
 
 {% set reporting_currency = var('reporting_currency') %}
@@ -157,6 +159,30 @@ berka_accounts as (
 
 ),
 
+adapter_shop_accounts as (
+
+    select
+        account_id,
+        'ecommerce_customer' as account_type,
+        source_channel,
+        cast(null as varchar) as account_subtype,
+        any_value(customer_id) as customer_id,
+        any_value(currency) as currency,
+        min(cast(flow_ts as date)) as opened_date,
+        cast(null as varchar) as status,
+        cast(null as varchar) as display_number,
+        cast(null as varchar) as branch,
+        cast(null as decimal(18, 2)) as credit_limit,
+        false as has_master_data
+    from (
+        select account_id, source_channel, customer_id, currency, flow_ts from {{ ref('int_online_retail__flows') }}
+        union all
+        select account_id, source_channel, customer_id, currency, flow_ts from {{ ref('int_cdnow__flows') }}
+    ) as adapter_flows
+    group by account_id, source_channel
+
+),
+
 final as (
 
     select * from bank_accounts
@@ -168,6 +194,8 @@ final as (
     select * from ecommerce_customers
     union all
     select * from berka_accounts
+    union all
+    select * from adapter_shop_accounts
 
 )
 

@@ -19,6 +19,15 @@ berka_customers as (
 
 ),
 
+adapter_customers as (
+
+    -- Online Retail and CDNOW customers, shaped like the CRM master (issue 11 adapters)
+    select * from {{ ref('int_online_retail__customers') }}
+    union all by name
+    select * from {{ ref('int_cdnow__customers') }}
+
+),
+
 customers as (
 
     select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
@@ -28,6 +37,10 @@ customers as (
     select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
         acquisition_channel, registered_date, updated_ts, _source_file, _source_line
     from berka_customers
+    union all by name
+    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
+        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
+    from adapter_customers
 
 ),
 

@@ -12,7 +12,7 @@
 --     stays as the oracle re-implements it; the churn / CLV models can read them from here later
 
 {% set window_days = var('customer_360_window_days') %}
-{% set channels = ['bank', 'payments', 'ecommerce', 'cards', 'berka'] %}
+{% set channels = ['bank', 'payments', 'ecommerce', 'cards', 'berka', 'online_retail', 'cdnow'] %}
 
 with features as (
 

@@ -26,6 +26,8 @@
     ('berka__loan', 'stg_berka__loans'),
     ('berka__card', 'stg_berka__cards'),
     ('berka__district', 'stg_berka__districts'),
+    ('online_retail__invoice_lines', 'stg_online_retail__invoice_lines'),
+    ('cdnow__purchases', 'stg_cdnow__purchases'),
 ] %}
 
 with landing_rejects as (

@@ -44,6 +44,8 @@
     ('berka__loan', 'stg_berka__loans', none, [], 'amount'),
     ('berka__card', 'stg_berka__cards', none, [], none),
     ('berka__district', 'stg_berka__districts', none, [], none),
+    ('online_retail__invoice_lines', 'stg_online_retail__invoice_lines', 'int_online_retail__invoice_lines_deduped', ['invoice_no'], 'line_amount'),
+    ('cdnow__purchases', 'stg_cdnow__purchases', 'int_cdnow__purchases_deduped', ['_source_line'], 'dollar_value'),
 ] %}
 
 with load_log as (
