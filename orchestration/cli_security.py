@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("restore")(restore)
     app.command("backups")(backups)
     app.command("audit")(audit_log)
+    app.command("retention")(retention)
 
 
 def backup() -> None:
@@ -90,3 +91,24 @@ def audit_log(
         table.add_row(str(entry.seq), f"{entry.at:%Y-%m-%d %H:%M:%S}", entry.actor, entry.action, entry.target,
                       entry.details[:80])
     console.print(table)
+
+
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
+) -> None:
+    """Remove landing files older than FUNDFLOW_LANDING_RETENTION_DAYS that are loaded and backed up."""
+    from warehouse.connections import warehouse_connection
+    from warehouse.security.retention import apply_retention
+
+    settings = load_settings()
+    if settings.landing_retention_days <= 0:
+        console.print("[red]FUNDFLOW_LANDING_RETENTION_DAYS is not set (> 0): nothing is removed.[/red]")
+        raise typer.Exit(2)
+    with warehouse_connection(settings) as con:
+        result = apply_retention(con, settings, dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    console.print(f"{verb} {len(result.removed)} landing file(s) older than {settings.landing_retention_days} days; "
+                  f"kept {len(result.kept_not_loaded)} not loaded, {len(result.kept_not_backed_up)} not yet backed up, "
+                  f"{result.younger} younger.")
+    for name in result.removed:
+        console.print(f"  {name}")
