@@ -51,6 +51,7 @@ def replicate(frame: pd.DataFrame, replicas: int, id_columns: tuple[str, ...]) -
 def run_model(name: str, inputs: dict, queue) -> None:
     from ml.basket_rules import association_rules
     from ml.churn import churn_risk
+    from orchestration.ml_io import dbt_project_var
     from ml.clv import customer_lifetime_value
     from ml.segmentation import SEGMENT_FEATURES, segment_customers
     from ml.spend_drivers import spend_drivers
@@ -61,7 +62,8 @@ def run_model(name: str, inputs: dict, queue) -> None:
         result = customer_lifetime_value(frame, inputs["as_of"])
         rows = len(result.customers)
     elif name == "churn":
-        result = churn_risk(frame, inputs["as_of"] + pd.Timedelta(days=1))
+        result = churn_risk(frame, inputs["as_of"] + pd.Timedelta(days=1),
+                            passive_categories=dbt_project_var("churn_passive_categories"))
         rows = len(result.scores)
     elif name == "basket_rules":
         result = association_rules(frame, min_support=0.005, min_confidence=0.05, top_n=200)

@@ -5,8 +5,10 @@ Input: fund flows (``marts.fct_fund_flows`` columns ``customer_id``, ``flow_date
 
 Definitions:
 - **activity** = a flow the customer caused: every flow except the categories the bank posts on
-  its own (``interest``, ``fee``), because a churned customer's dormant account keeps receiving
-  interest and must not look active;
+  its own (``passive_categories``: interest and fees), because a churned customer's dormant
+  account keeps receiving interest and must not look active. The list is the dbt var
+  ``churn_passive_categories`` (``mart_kpis`` counts lost customers with it); the caller passes
+  it in, so the rule has one definition;
 - **features at a cutoff** use only days strictly before the cutoff (``FEATURES``: recency,
   tenure, active days in the last 30 / 90 days and the 90 before, their trend, recent in/out
   amounts and salary);
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +53,6 @@ MODEL_NAME = "churn-logit-platt"
 MODEL_REVISION = "v1"
 HORIZON_DAYS = 90
 CUTOFF_STEP_DAYS = 30
-NON_ACTIVITY_CATEGORIES = ("interest", "fee")
 REQUIRED_COLUMNS = ("customer_id", "flow_date", "direction", "amount_cny", "category", "is_internal_transfer", "is_echo")
 FEATURES = [
     "log_recency_days",
@@ -108,11 +110,14 @@ class ChurnResult:
     model_version: str
 
 
-def daily_activity(flows: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer and day with activity counts and money in / out / salary (CNY)."""
+def daily_activity(flows: pd.DataFrame, passive_categories: Sequence[str]) -> pd.DataFrame:
+    """One row per customer and day with activity counts and money in / out / salary (CNY);
+    flows of ``passive_categories`` (posted by the bank, not the customer) are not activity."""
     missing = set(REQUIRED_COLUMNS) - set(flows.columns)
     if missing:
         raise ValueError(f"churn: flows lack columns {sorted(missing)}")
+    if isinstance(passive_categories, str):
+        raise ValueError("churn: passive_categories must be a list of categories, not one string")
     flows = flows[flows["customer_id"].notna()]
     day = pd.to_datetime(flows["flow_date"]).dt.tz_localize(None).dt.normalize()
     amount = pd.to_numeric(flows["amount_cny"]).astype(float).fillna(0.0)
@@ -122,7 +127,7 @@ def daily_activity(flows: pd.DataFrame) -> pd.DataFrame:
         {
             "customer_id": flows["customer_id"].to_numpy(),
             "day": day.to_numpy(),
-            "active": (~flows["category"].isin(NON_ACTIVITY_CATEGORIES)).astype(int).to_numpy(),
+            "active": (~flows["category"].isin(list(passive_categories))).astype(int).to_numpy(),
             "inflow": np.where(counted & is_in, amount, 0.0),
             "outflow": np.where(counted & ~is_in, amount, 0.0),
             "salary": np.where(is_in & flows["category"].eq("salary"), amount, 0.0),
@@ -321,6 +326,7 @@ def churn_risk(
     flows: pd.DataFrame,
     as_of: pd.Timestamp | None = None,
     *,
+    passive_categories: Sequence[str],
     customers: pd.Series | None = None,
     horizon_days: int = HORIZON_DAYS,
     evaluation_cutoffs: int = 3,
@@ -331,7 +337,7 @@ def churn_risk(
     activity in the ``horizon_days`` before ``as_of`` already meet the churn definition: they get
     probability 1 and band ``churned`` (the model is trained on customers still active).
     """
-    daily = daily_activity(flows)
+    daily = daily_activity(flows, passive_categories)
     if daily.empty:
         raise ValueError("churn: no flows")
     as_of = pd.Timestamp(as_of).normalize() if as_of is not None else daily["day"].max() + pd.Timedelta(days=1)

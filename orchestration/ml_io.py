@@ -11,6 +11,9 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+import yaml
+
+from warehouse.settings import DBT_PROJECT_DIR
 
 
 def write_result(con, table: str, frame: pd.DataFrame, model_version: str, trained_at: datetime) -> None:
@@ -30,3 +33,15 @@ def save_artifact(models_dir: Path, model: str, version: str, fitted: object) ->
     artifact.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(fitted, artifact)
     return artifact
+
+
+def dbt_project_var(name: str) -> object:
+    """A ``vars:`` value of ``dbt_project/dbt_project.yml``: a business rule that the marts and an
+    ML model share is defined there once (e.g. ``churn_passive_categories``) and handed to the
+    model from here, so the two cannot drift apart. Reads the project default (a ``--vars``
+    override given to one dbt run does not reach the models)."""
+    config = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    project_vars = config.get("vars") or {}
+    if name not in project_vars:
+        raise KeyError(f"dbt var {name!r} is not defined in {DBT_PROJECT_DIR / 'dbt_project.yml'}")
+    return project_vars[name]

@@ -22,6 +22,7 @@ from ml.basket_rules import association_rules
 from ml.clv import customer_lifetime_value, fit_bgnbd, fit_gamma_gamma, rfm_summary
 from ml.segmentation import SEGMENT_FEATURES, segment_customers
 from ml.spend_drivers import ALL_SEGMENTS_ID, spend_drivers
+from orchestration.ml_io import dbt_project_var
 
 CDNOW = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cdnow"
 PUBLISHED_BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -131,7 +132,7 @@ def test_clv_on_the_demo_world(quality_world, truth_owner) -> None:
 def test_churn_auc_against_planted_churners_on_held_out_time(quality_world, truth_owner) -> None:
     flows = quality_world.df("select customer_id, flow_date, direction, amount_cny, category, is_internal_transfer, is_echo "
                              "from marts.fct_fund_flows where customer_id is not null")
-    daily = churn.daily_activity(flows)
+    daily = churn.daily_activity(flows, dbt_project_var("churn_passive_categories"))
     train_cutoffs = churn.monthly_cutoffs(SPLIT - pd.Timedelta(days=churn.HORIZON_DAYS), FIRST_TRAIN_CUTOFF)
     eval_cutoffs = churn.monthly_cutoffs(LAST_EVAL_CUTOFF, SPLIT)
     assert max(train_cutoffs) + pd.Timedelta(days=churn.HORIZON_DAYS) <= SPLIT <= min(eval_cutoffs)
@@ -162,7 +163,8 @@ def test_churn_risk_scores_every_customer(quality_world) -> None:
     flows = quality_world.df("select customer_id, flow_date, direction, amount_cny, category, is_internal_transfer, is_echo "
                              "from marts.fct_fund_flows where customer_id is not null")
     customers = quality_world.df("select customer_id, as_of_date from marts.mart_customer_features")
-    result = churn.churn_risk(flows, customers["as_of_date"].max() + pd.Timedelta(days=1), customers=customers["customer_id"])
+    result = churn.churn_risk(flows, customers["as_of_date"].max() + pd.Timedelta(days=1), customers=customers["customer_id"],
+                              passive_categories=dbt_project_var("churn_passive_categories"))
     print(f"\n[churn] held-out (warehouse label) {result.evaluation}")
     assert len(result.scores) == len(customers) and result.scores["customer_id"].is_unique
     assert result.scores["churn_probability"].between(0, 1).all()

@@ -8,6 +8,10 @@ import pandas as pd
 import pytest
 
 from ml.churn import FEATURES, churn_risk, daily_activity, features_at, labels_at
+from orchestration.ml_io import dbt_project_var
+
+# The one definition of "not activity": the dbt var mart_kpis also counts lost customers with.
+PASSIVE = dbt_project_var("churn_passive_categories")
 
 START, END = pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31")
 
@@ -41,7 +45,7 @@ def planted_flows(n: int = 300, seed: int = 4) -> tuple[pd.DataFrame, pd.Series]
 @pytest.fixture(scope="module")
 def planted():
     flows, leave = planted_flows()
-    return flows, leave, daily_activity(flows)
+    return flows, leave, daily_activity(flows, PASSIVE)
 
 
 def test_features_ignore_everything_after_the_cutoff(planted) -> None:
@@ -50,7 +54,7 @@ def test_features_ignore_everything_after_the_cutoff(planted) -> None:
     before = features_at(daily, cutoff)
     future = flows[pd.to_datetime(flows["flow_date"]) >= cutoff].assign(amount_cny=1e9, category="salary", direction="in")
     tampered = pd.concat([flows[pd.to_datetime(flows["flow_date"]) < cutoff], future, future])
-    after = features_at(daily_activity(tampered), cutoff)
+    after = features_at(daily_activity(tampered, PASSIVE), cutoff)
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -70,7 +74,7 @@ def test_label_is_no_activity_in_next_90_days_and_interest_does_not_count(plante
 def test_held_out_ranking_probabilities_and_reasons(planted) -> None:
     flows, leave, _ = planted
     customers = pd.Series([*leave.index, "no-flows"])
-    result = churn_risk(flows, END + pd.Timedelta(days=1), customers=customers)
+    result = churn_risk(flows, END + pd.Timedelta(days=1), customers=customers, passive_categories=PASSIVE)
     assert result.evaluation["heldout_roc_auc"] >= 0.8
     assert 0 <= result.evaluation["heldout_brier"] < 0.25
     scores = result.scores.set_index("customer_id")
@@ -87,7 +91,15 @@ def test_held_out_ranking_probabilities_and_reasons(planted) -> None:
 def test_missing_columns_and_short_history_are_refused(planted) -> None:
     flows, _, _ = planted
     with pytest.raises(ValueError, match="lack columns"):
-        daily_activity(flows.drop(columns="category"))
+        daily_activity(flows.drop(columns="category"), PASSIVE)
     recent = flows[pd.to_datetime(flows["flow_date"]) >= pd.Timestamp("2025-09-01")]
     with pytest.raises(ValueError, match="history too short"):
-        churn_risk(recent)
+        churn_risk(recent, passive_categories=PASSIVE)
+
+
+def test_the_activity_rule_is_the_dbt_var_and_has_no_second_copy() -> None:
+    assert "interest" in PASSIVE and "fee" in PASSIVE
+    with pytest.raises(KeyError, match="not_a_var"):
+        dbt_project_var("not_a_var")
+    with pytest.raises(TypeError):
+        churn_risk(pd.DataFrame())  # no default list to fall back on

@@ -16,7 +16,7 @@ from ml.churn import churn_risk as score_churn_risk
 from ml.clv import customer_lifetime_value
 from ml.spend_drivers import spend_drivers as fit_spend_drivers
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
-from orchestration.ml_io import save_artifact, write_result
+from orchestration.ml_io import dbt_project_var, save_artifact, write_result
 
 CLV_KEY = dg.AssetKey(["ml", "customer_clv"])
 CHURN_KEY = dg.AssetKey(["ml", "churn_risk"])
@@ -100,7 +100,8 @@ def churn_risk(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         flows = con.execute(CHURN_FLOWS_SQL).df()
         customers = con.execute("select customer_id from marts.mart_customer_features").df()["customer_id"]
         # Features use the days before the cutoff, so the as-of day itself is included: cutoff = as_of + 1.
-        result = score_churn_risk(flows, as_of + timedelta(days=1), customers=customers)
+        result = score_churn_risk(flows, as_of + timedelta(days=1), customers=customers,
+                                  passive_categories=dbt_project_var("churn_passive_categories"))
         write_result(con, "churn_risk", result.scores, result.model_version, trained_at)
     artifact = save_artifact(settings.models_dir, "churn_risk", result.model_version, result.model)
     bands = result.scores["churn_risk_band"].value_counts().to_dict()
