@@ -128,9 +128,9 @@ def default_reporting_currency(landing_dir: Path) -> str:
     a rate file, or with sources in several currencies, it stays CNY and every flow converts
     at its rate (a flow without a rate fails int_fund_flows' not-null test on amount_cny).
     """
-    from warehouse.landing.specs import SOURCES  # the specs module does not import settings
+    from warehouse.landing.specs import delivered_sources  # the specs module does not import settings
 
-    delivered = [spec for spec in SOURCES if any((landing_dir / spec.channel).glob(spec.pattern))]
+    delivered = delivered_sources(landing_dir)
     if not delivered or any(spec.table == "reference__fx_rates" for spec in delivered):
         return DEFAULT_REPORTING_CURRENCY
     currencies = {getattr(spec, "currency", "") for spec in delivered}

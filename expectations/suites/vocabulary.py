@@ -13,7 +13,7 @@ from functools import cache
 from warehouse.settings import DBT_PROJECT_DIR
 
 DIRECTIONS = ("in", "out")
-SOURCE_CHANNELS = ("bank", "payments", "ecommerce", "cards")
+SOURCE_CHANNELS = ("bank", "payments", "ecommerce", "cards", "berka")
 COUNTERPARTY_TYPES = ("person", "merchant", "bank", "platform", "self")
 # Flow categories: fixed names plus ``consumption:<group>`` (DESIGN.md, canonical fund flow).
 FLOW_CATEGORY = r"^(salary|transfer|card_repayment|loan_repayment|investment|cash|fee|interest|refund|other|consumption:[a-z_]+)$"
@@ -31,6 +31,18 @@ def currencies() -> tuple[str, ...]:
 
 
 def load_window() -> tuple[datetime, datetime]:
-    """(earliest, latest) timestamps a delivered movement may carry, as of now."""
+    """(earliest, latest) timestamps a delivered movement may carry, as of now.
+
+    A historical data set delivered to the landing folder (a spec with ``history_from``, e.g.
+    the PKDD'99 bank data of 1993-1998) moves the earliest bound back to its first date, for
+    as long as its files are there; the demo channels keep the ten-year window.
+    """
+    from warehouse.landing.specs import delivered_sources
+    from warehouse.settings import load_settings
+
     now = datetime.now(timezone.utc)
-    return now - timedelta(days=365 * LOAD_WINDOW_YEARS), now + timedelta(days=1)
+    earliest = now - timedelta(days=365 * LOAD_WINDOW_YEARS)
+    for spec in delivered_sources(load_settings().landing_dir):
+        if spec.history_from:
+            earliest = min(earliest, datetime.fromisoformat(spec.history_from).replace(tzinfo=timezone.utc))
+    return earliest, now + timedelta(days=1)

@@ -9,6 +9,7 @@ renaming is staging's job, so raw always shows what the channel actually sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 FileFormat = Literal["csv", "jsonl"]
@@ -33,6 +34,9 @@ class SourceSpec:
     # The currency every amount of the source is in, when no column carries it ('' = the rows
     # say, or the demo's CNY). Decides the default reporting currency (warehouse/settings.py).
     currency: str = ""
+    # ISO date of the oldest movement the format may carry when it is a historical data set
+    # (PKDD'99: 1993): widens the gates' load window while such files are delivered.
+    history_from: str = ""
 
     @property
     def table(self) -> str:
@@ -167,6 +171,11 @@ SOURCES = SOURCES + BERKA_SOURCES
 from warehouse.landing.specs_retail import RETAIL_SOURCES  # noqa: E402
 
 SOURCES = SOURCES + RETAIL_SOURCES
+
+
+def delivered_sources(landing_dir: Path) -> list[SourceSpec]:
+    """The specs with at least one file in ``landing_dir`` (what this warehouse is built from)."""
+    return [spec for spec in SOURCES if any((landing_dir / spec.channel).glob(spec.pattern))]
 
 
 def spec_for(table: str) -> SourceSpec:

@@ -30,6 +30,7 @@ def _berka(entity: str, columns: tuple[str, ...], description: str) -> SourceSpe
         required=True,
         ends_with_newline=True,
         currency=BERKA_CURRENCY,
+        history_from="1993-01-01",  # the challenge covers 1993-1998 (accounts opened from 1993)
         columns=columns,
         description=f"PKDD'99 bank data: {description}",
     )

@@ -48,13 +48,19 @@ def _table_exists(con, table: str) -> bool:
 
 
 def _undelivered_source(con, table: str) -> bool:
-    """A raw table that is empty and whose source has no file in ops.load_log."""
+    """An empty table of one channel (raw.<channel>__<entity>, staging.stg_<channel>__<entity>,
+    intermediate.int_<channel>__<entity>...) whose channel has no file in ops.load_log."""
     schema, name = table.split(".", 1)
-    if schema != "raw" or not _table_exists(con, table) or not _table_exists(con, "ops.load_log"):
+    if schema not in ("raw", "staging", "intermediate") or "__" not in name:
         return False
+    if not _table_exists(con, table) or not _table_exists(con, "ops.load_log"):
+        return False
+    channel = name.split("__", 1)[0].removeprefix("stg_").removeprefix("int_")
     if con.execute(f"select count(*) from {table}").fetchone()[0]:
         return False
-    return not con.execute("select count(*) from ops.load_log where source_table = ?", [name]).fetchone()[0]
+    return not con.execute(
+        "select count(*) from ops.load_log where split_part(source_table, '__', 1) = ?", [channel]
+    ).fetchone()[0]
 
 
 def _keep_results(
