@@ -53,6 +53,7 @@ ONLINE_RETAIL_COLUMNS = (
 )
 # Online Retail II name -> raw column (the first release's name).
 ONLINE_RETAIL_II_NAMES = {"Invoice": "InvoiceNo", "Price": "UnitPrice", "Customer ID": "CustomerID"}
+_ONLINE_RETAIL_II_BY_RAW = {raw: name for name, raw in ONLINE_RETAIL_II_NAMES.items()}
 
 CDNOW_COLUMNS = ("customer_id", "sample_id", "date", "number_of_cds", "dollar_value")
 CDNOW_MASTER_HEADER = ("customer_id", "date", "number_of_cds", "dollar_value")
@@ -88,7 +89,7 @@ def _online_retail_columns(rel_path: str, names: list[str]) -> list[str]:
         raise _contract_error(
             f"{rel_path}: not an Online Retail file: {'; '.join(problems)} (expected "
             f"{list(ONLINE_RETAIL_COLUMNS)} or the Online Retail II names "
-            f"{[ONLINE_RETAIL_II_NAMES.get(c, c) for c in ONLINE_RETAIL_COLUMNS]})"
+            f"{[_ONLINE_RETAIL_II_BY_RAW.get(c, c) for c in ONLINE_RETAIL_COLUMNS]})"
         )
     return mapped
 
@@ -195,6 +196,7 @@ RETAIL_SOURCES: tuple[AdapterSpec, ...] = (
         "cancellation. Parquet or CSV, either release's column names.",
         read_records=read_online_retail,
         currency="GBP",
+        required=True,  # a folder of other files but no invoice lines is a partial delivery
     ),
     AdapterSpec(
         channel="cdnow",
@@ -206,5 +208,6 @@ RETAIL_SOURCES: tuple[AdapterSpec, ...] = (
         description="CDNOW purchases (Fader, Hardie & Lee 2005), USD: the master file or its 1/10th sample.",
         read_records=read_cdnow,
         currency="USD",
+        required=True,
     ),
 )
