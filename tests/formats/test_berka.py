@@ -240,3 +240,26 @@ def test_reporting_currency_is_czk_only_without_a_rate_file(tmp_path: Path, monk
     assert fundflow_settings.load_settings().landing_dir == landing_dir.resolve()
     monkeypatch.setenv("FUNDFLOW_REPORTING_CURRENCY", "eur")
     assert fundflow_settings.load_settings().reporting_currency == "EUR"
+
+
+def test_gates_skip_only_the_empty_tables_of_channels_that_delivered_nothing(tmp_path: Path) -> None:
+    # A Berka-only warehouse still has the demo channels' (empty) tables: their gates must not
+    # block the run, while an empty table of a channel that did deliver must still fail.
+    from orchestration.defs.checks.quality_gates import _undelivered_source
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    for schema in ("raw", "staging", "intermediate", "ops"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table ops.load_log (source_table varchar, path varchar, status varchar)")
+    con.execute("insert into ops.load_log values ('berka__trans', 'berka/trans.asc', 'loaded'), "
+                "('berka__loan', 'berka/loan.asc', 'missing')")
+    for table in ("raw.bank__transactions", "staging.stg_bank__transactions", "intermediate.int_bank__flows",
+                  "raw.berka__loan", "staging.stg_berka__loans", "staging.stg_berka__transactions"):
+        con.execute(f"create table {table} (x integer)")
+    con.execute("insert into staging.stg_berka__transactions values (1)")
+    assert _undelivered_source(con, "raw.bank__transactions")
+    assert _undelivered_source(con, "staging.stg_bank__transactions")
+    assert _undelivered_source(con, "intermediate.int_bank__flows")
+    assert not _undelivered_source(con, "raw.berka__loan")  # a missing file of a delivery still fails
+    assert not _undelivered_source(con, "staging.stg_berka__loans")
+    assert not _undelivered_source(con, "staging.stg_berka__transactions")
