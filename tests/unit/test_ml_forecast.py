@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.business_calendar import business_days
 from ml.forecast import MIN_HISTORY_MONTHS, forecast_flow_groups, forecast_monthly_flows, monthly_totals, rolling_backtest
 
 SEASONALITY = np.array([0.25, -0.15, 0.0, 0.02, 0.0, 0.12, 0.0, 0.0, -0.05, 0.03, 0.20, 0.10])  # Jan..Dec
@@ -115,11 +116,36 @@ def test_history_is_there_for_plotting(result) -> None:
 
 def test_sharp_seasonality_without_noise_is_shrunk_toward_the_level() -> None:
     """The known cost of the combination: with no noise to average away, a sharp peak month
-    (January, +25 %) is forecast between the yearly mean and the truth, not at the truth."""
+    (January, +25 %) is forecast well below the truth. Only the seasonal-naive part (a sixth of the
+    weight) copies the peak; the business-day half knows the working-day calendar, not a peak that
+    is not in it (this January has fewer business days than the average month)."""
     exact = forecast_monthly_flows(customer_monthly(noise=0.0), horizon=3).forecast
     january = exact[(exact["series"] == "inflow") & (pd.to_datetime(exact["month"]).dt.month == 1)]["forecast"].iloc[0]
-    yearly_mean = np.mean([true_inflow(0, m) for m in range(1, 13)])
-    assert yearly_mean < january < 0.95 * true_inflow(0, 1)
+    assert 0.75 * true_inflow(0, 1) < january < 0.9 * true_inflow(0, 1)
+
+
+def test_business_days_follow_the_chinese_calendar() -> None:
+    months = np.array([2025 * 12 + 9, 2026 * 12 + 1, 2026 * 12 + 6, 2031 * 12 + 9])  # Oct 2025, Feb 2026, Jul 2026, Oct 2031
+    # National Day week (1-8 Oct 2025), Spring Festival (15-23 Feb 2026), a July without holidays,
+    # and a year past the published schedules (fixed rule: 1-7 October).
+    np.testing.assert_array_equal(business_days(months), [17, 14, 23, 18])
+
+
+def test_a_book_that_works_on_business_days_is_forecast_by_its_calendar() -> None:
+    """Flows proportional to business days (takings): October's National Day week and the
+    Spring Festival month are forecast low, a month without holidays high, close to the truth."""
+    months = pd.date_range("2024-11-01", periods=24, freq="MS")
+    numbers = months.year * 12 + months.month - 1
+    per_day = 1e6
+    rng = np.random.default_rng(3)
+    flows = per_day * business_days(numbers) * (1 + rng.normal(0, 0.03, len(months)))
+    monthly = pd.DataFrame({"customer_id": "C0", "month": months.date, "source_channel": "bank", "category": "transfer",
+                            "inflow_cny": flows, "outflow_cny": 0.0, "net_cny": flows, "flow_count": 1})
+    ahead = forecast_monthly_flows(monthly, horizon=12).forecast
+    inflow = ahead[ahead["series"] == "inflow"].set_index(pd.to_datetime(ahead.loc[ahead["series"] == "inflow", "month"]))["forecast"]
+    truth = per_day * business_days(inflow.index.year * 12 + inflow.index.month - 1)
+    assert np.mean(np.abs(inflow.to_numpy() - truth) / truth) < 0.06
+    assert inflow["2027-07-01"] > inflow["2027-05-01"] > inflow["2027-10-01"]
 
 
 def test_gaps_in_the_history_are_zero_flow_months() -> None:

@@ -30,23 +30,21 @@ KEY_ACCOUNTS = dg.AssetKey(["marts", "mart_key_accounts"])
 # by an account manager, and a few hundred is what a team can act on.
 MAX_KEY_ACCOUNT_FORECASTS = 200
 
-# Monthly flows in the shape of marts.mart_customer_monthly, but without the flows the cleaning
-# layer flagged as outliers (fat-finger amounts): one mistyped amount at 100x dominates a month
-# of a small book and the forecast would chase it. (mart_customer_monthly keeps outliers, flagged.)
+# The forecast's input: marts.mart_customer_monthly with its outlier-excluded sums in the columns
+# the model reads. Outliers (fat-finger amounts flagged by the cleaning layer) are left out because
+# one mistyped amount at 100x dominates a month of a small book and the forecast would chase it;
+# the seasonal-naive baseline is scored on this same series.
 MONTHLY_FLOWS_SQL = """
 select
     customer_id,
-    cast(date_trunc('month', flow_date) as date) as month,
+    month,
     source_channel,
     category,
-    coalesce(sum(amount_cny) filter (where direction = 'in'), 0) as inflow_cny,
-    coalesce(sum(amount_cny) filter (where direction = 'out'), 0) as outflow_cny,
-    coalesce(sum(amount_cny) filter (where direction = 'in'), 0)
-        - coalesce(sum(amount_cny) filter (where direction = 'out'), 0) as net_cny,
-    count(*) as flow_count
-from marts.fct_fund_flows
-where customer_id is not null and not is_internal_transfer and not is_echo and not is_outlier
-group by all
+    inflow_cny_excl_outliers as inflow_cny,
+    outflow_cny_excl_outliers as outflow_cny,
+    net_cny_excl_outliers as net_cny,
+    flow_count
+from marts.mart_customer_monthly
 """
 
 
@@ -131,16 +129,17 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     specs=[
         dg.AssetSpec(
             FORECAST_KEY,
-            deps=[FUND_FLOWS, MONTHLY, FEATURES, SEGMENTS_KEY, KEY_ACCOUNTS],
+            deps=[MONTHLY, FEATURES, SEGMENTS_KEY, KEY_ACCOUNTS],
             description="Monthly inflow / outflow / net forecast 12 months ahead with 90% prediction intervals: "
-            "total, per segment and per key account (equal-weight mean of seasonal naive, the 12-month "
-            "mean and a 2-harmonic yearly regression).",
+            "total, per segment and per key account, outliers left out (the mean of a business-day model - "
+            "flow per Chinese business day over the last 12 months times the month's business days - and "
+            "the equal-weight mean of seasonal naive, the 12-month mean and a 2-harmonic yearly regression).",
             group_name="ml",
             kinds={"numpy", "duckdb"},
         ),
         dg.AssetSpec(
             BACKTEST_KEY,
-            deps=[FUND_FLOWS, SEGMENTS_KEY],
+            deps=[MONTHLY, SEGMENTS_KEY],
             description="Rolling-origin backtest of the flow forecast against the seasonal-naive baseline.",
             group_name="ml",
             kinds={"numpy", "duckdb"},
