@@ -29,7 +29,9 @@ PATTERNS: dict[str, str] = {
     "a resident ID number": (
         r"(^|[^0-9.])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9]|$)"
     ),
-    "an e-mail address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+",
+    # The domain ends in a letters-only label (a TLD): "maki@8.2.0" in a bundled script is a
+    # package version, not an address.
+    "an e-mail address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
     # Card numbers (PAN) and bank account numbers: 13-19 digits. Candidates are confirmed with
     # the Luhn check below, which record numbers and amounts almost never pass by chance.
     # (UnionPay 62, Visa 4, Mastercard 5/2-series, Amex 34/37; mainland debit accounts 62/4/5/6).
