@@ -234,8 +234,9 @@ def test_marts_and_customer_value_models(world) -> None:
 def test_a_broken_delivery_is_refused_with_its_reason(tmp_path) -> None:
     folder = tmp_path / "online_retail"
     folder.mkdir()
-    data = REAL_FILE.read_bytes()
-    (folder / "cut.parquet").write_bytes(data[: len(data) // 2])
+    pd.read_parquet(REAL_FILE).head(200).to_parquet(tmp_path / "small.parquet")
+    data = (tmp_path / "small.parquet").read_bytes()
+    (folder / "cut.parquet").write_bytes(data[: len(data) // 2])  # a transfer cut off half way
     (folder / "orders.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
     pd.DataFrame({"Invoice": ["1"], "Price": [1.0]}).to_csv(folder / "other.csv", index=False)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
