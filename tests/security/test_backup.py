@@ -65,6 +65,15 @@ def test_round_trip_restores_every_table_identically(copy) -> None:
           f"{result.bytes / 1e6:.1f} MB")
 
 
+@pytest.fixture(scope="module")
+def backed_up(world, tmp_path_factory: pytest.TempPathFactory):
+    """One backup of the world's warehouse, taken once for the damage cases (each damages a copy)."""
+    home = tmp_path_factory.mktemp("backed-up")
+    shutil.copy(world.settings.warehouse_path, home / "warehouse.duckdb")
+    settings = dataclasses.replace(world.settings, home=home, warehouse_path=home / "warehouse.duckdb", db_key="")
+    return settings, backup(settings).path.name
+
+
 @pytest.mark.parametrize("damage, message", [
     ("corrupt", "SHA-256 differs from the manifest"),
     ("truncate", "truncated"),
@@ -72,9 +81,12 @@ def test_round_trip_restores_every_table_identically(copy) -> None:
     ("stray", "not in the manifest"),
     ("manifest", "unreadable manifest"),
 ])
-def test_a_damaged_backup_is_refused_and_nothing_changes(copy, damage: str, message: str) -> None:
-    result = backup(copy)
-    parquet = max(result.path.glob("*.parquet"), key=lambda p: p.stat().st_size)
+def test_a_damaged_backup_is_refused_and_nothing_changes(backed_up, tmp_path: Path, damage: str, message: str) -> None:
+    original, name = backed_up
+    shutil.copytree(original.home, tmp_path / "home")
+    copy = dataclasses.replace(original, home=tmp_path / "home", warehouse_path=tmp_path / "home" / "warehouse.duckdb")
+    path = copy.backups_dir / name
+    parquet = max(path.glob("*.parquet"), key=lambda p: p.stat().st_size)
     if damage == "corrupt":
         data = bytearray(parquet.read_bytes())
         data[len(data) // 2] ^= 0xFF
@@ -84,12 +96,12 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(copy, damage: str, mess
     elif damage == "remove":
         parquet.unlink()
     elif damage == "stray":
-        (result.path / "extra.parquet").write_bytes(b"PAR1")
+        (path / "extra.parquet").write_bytes(b"PAR1")
     else:
-        (result.path / "manifest.json").write_text('{"format": 1, "files": ', encoding="utf-8")
+        (path / "manifest.json").write_text('{"format": 1, "files": ', encoding="utf-8")
     untouched = _file_sha(copy.warehouse_path)
     with pytest.raises(BackupError, match=message):
-        restore(copy, result.path.name)
+        restore(copy, name)
     assert _file_sha(copy.warehouse_path) == untouched
     assert not list(copy.home.glob("warehouse.duckdb.*"))
 
