@@ -35,6 +35,7 @@ DISTRICTS = [
 ]
 DISTRICT_WITH_MISSING = 12  # its '95 unemployment and '95 crimes are '?'
 
+LAST_MONTH = date(1995, 12, 1)  # the delivery's last month of transactions
 FREQUENCIES = ["POPLATEK MESICNE", "POPLATEK TYDNE", "POPLATEK PO OBRATU"]
 STANDING_ORDER_SYMBOLS = ["POJISTNE", "SIPO", "LEASING", "UVER", ""]
 
@@ -120,7 +121,7 @@ def write_berka(folder: Path, accounts: int = 300, seed: int = 5, truncate_cards
     # trans lines by account, kept in order so balances can be computed
     for account_id in range(1, accounts + 1):
         district_id = rng.randint(1, len(DISTRICTS))
-        opened = date(1993, 1, 1) + timedelta(days=rng.randint(0, 700))
+        opened = date(1993, 1, 1) + timedelta(days=rng.randint(0, 640))
         account_rows.append(";".join([str(account_id), str(district_id), _q(rng.choice(FREQUENCIES)), _yymmdd(opened)]))
         truth.accounts += 1
         # owner, and a disponent on some accounts
@@ -169,7 +170,7 @@ def write_berka(folder: Path, accounts: int = 300, seed: int = 5, truncate_cards
                                        _q(status)]))
             truth.loans += 1
 
-        # transactions: opening deposit, monthly income, spending, fees, interest; ~14 months
+        # transactions: opening deposit, then monthly income, spending, fees and interest
         balance = 0.0
         lines: list[list] = []  # [trans_id, day, type, operation, amount, k_symbol, bank, account]
         day = opened
@@ -182,7 +183,12 @@ def write_berka(folder: Path, accounts: int = 300, seed: int = 5, truncate_cards
             lines.append([trans_id, day, kind, operation, round(amount, 2), k_symbol, bank, account])
 
         add(day, "PRIJEM", "VKLAD", float(rng.randint(500, 5000)), None)
-        for month in range(14):
+        # active from the month after opening to the end of the delivery (1995-12), as most
+        # accounts of the challenge are; a few close early (churners for the ML models)
+        months = (LAST_MONTH.year - opened.year) * 12 + LAST_MONTH.month - opened.month
+        if rng.random() < 0.1:
+            months = rng.randint(3, months)
+        for month in range(months):
             month_start = date(opened.year + (opened.month - 1 + month + 1) // 12, (opened.month - 1 + month + 1) % 12 + 1, 1)
             add(month_start + timedelta(days=rng.randint(0, 4)), "PRIJEM", "PREVOD Z UCTU", salary,
                 "DUCHOD" if pensioner else None, rng.choice(["AB", "CD", "EF"]), str(rng.randint(10000000, 99999999)))

@@ -26,7 +26,7 @@ from warehouse.landing import load_all
 from warehouse.settings import default_reporting_currency
 
 DBT_BIN = Path(sys.executable).parent / "dbt"
-ACCOUNTS = 300
+ACCOUNTS = 200
 SEED = 5
 
 
