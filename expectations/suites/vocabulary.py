@@ -13,7 +13,7 @@ from functools import cache
 from warehouse.settings import DBT_PROJECT_DIR
 
 DIRECTIONS = ("in", "out")
-SOURCE_CHANNELS = ("bank", "payments", "ecommerce", "cards", "berka")
+SOURCE_CHANNELS = ("bank", "payments", "ecommerce", "cards", "berka", "online_retail", "cdnow")
 COUNTERPARTY_TYPES = ("person", "merchant", "bank", "platform", "self")
 # Flow categories: fixed names plus ``consumption:<group>`` (DESIGN.md, canonical fund flow).
 FLOW_CATEGORY = r"^(salary|transfer|card_repayment|loan_repayment|investment|cash|fee|interest|refund|other|consumption:[a-z_]+)$"

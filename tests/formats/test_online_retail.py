@@ -130,6 +130,20 @@ def test_both_namings_and_bad_lines_of_a_late_delivery(world) -> None:
         ("581602", Decimal("12.750"), 17850, "unparseable timestamp"),
         ("C581604", Decimal("12.750"), 17850, None),
     ]
+    # Both kinds of bad line are in the quarantine, with the line as delivered.
+    quarantined = con.execute(f"""
+        select _source_line, rejected_at, reason from quality.quarantine
+        where source_table = 'online_retail__invoice_lines' order by 1""").fetchall()
+    assert quarantined == [(3, "staging", "unknown invoice code X581601"), (4, "staging", "unparseable timestamp"),
+                           (5, "landing", "wrong field count: expected 8, got 4")]
+    # Per delivered file, every line is accounted for (quality.reconciliation, latest run).
+    reconciled = {row[0]: row[1:] for row in con.execute("""
+        select source_file, delivered_rows, staged_rows, staging_quarantined, landing_rejected, kept_rows,
+               duplicates_removed, unaccounted_rows
+        from quality.reconciliation where source_table = 'online_retail__invoice_lines'
+        qualify row_number() over (partition by source_file order by run_loaded_at desc) = 1""").fetchall()}
+    assert reconciled[REAL_NAME] == (541_909, 541_909, 0, 0, 536_641, 5_268, 0)
+    assert reconciled[LATE_NAME] == (5, 2, 2, 1, 2, 0, 0)
 
 
 def test_reporting_currency_rule(world, tmp_path) -> None:

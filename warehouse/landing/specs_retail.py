@@ -197,6 +197,7 @@ RETAIL_SOURCES: tuple[AdapterSpec, ...] = (
         read_records=read_online_retail,
         currency="GBP",
         required=True,  # a folder of other files but no invoice lines is a partial delivery
+        history_from="2009-12-01",  # Online Retail II starts 2009-12-01 (the first release 2010-12-01)
     ),
     AdapterSpec(
         channel="cdnow",
@@ -209,5 +210,6 @@ RETAIL_SOURCES: tuple[AdapterSpec, ...] = (
         read_records=read_cdnow,
         currency="USD",
         required=True,
+        history_from="1997-01-01",  # the cohort's purchases run 1997-01-01 to 1998-06-30
     ),
 )

@@ -12,6 +12,8 @@
 -- A phone or e-mail shared by several CRM customers is ambiguous and resolves to nobody.
 --   berka_client     PKDD'99 client (its own customer master), itself
 --   berka_account    PKDD'99 account -> its OWNER client (int_berka__account_holders)
+--   online_retail_customer / cdnow_customer   the shop's customer number (its own customer
+--                    master: int_online_retail__customers, int_cdnow__customers), itself
 
 with customers as (
 
@@ -266,6 +268,17 @@ berka_account_identities as (
 
 ),
 
+adapter_customer_identities as (
+
+    select identity_type, customer_id as identity_key, customer_id, 'customer number of the source' as match_rule
+    from (
+        select 'online_retail_customer' as identity_type, customer_id from {{ ref('int_online_retail__customers') }}
+        union all
+        select 'cdnow_customer' as identity_type, customer_id from {{ ref('int_cdnow__customers') }}
+    ) as adapter_customers
+
+),
+
 unioned as (
 
     select * from crm_customer_identities
@@ -281,6 +294,8 @@ unioned as (
     select * from berka_client_identities
     union all
     select * from berka_account_identities
+    union all
+    select * from adapter_customer_identities
 
 ),
 
