@@ -11,6 +11,7 @@ or more characters anywhere and shorter ones as a whole HTML text node).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -115,13 +116,27 @@ def _located(finding: PiiFinding, path: Path) -> PiiFinding:
 _PY_PATTERNS = {kind: re.compile(pattern) for kind, pattern in PATTERNS.items()}
 
 
+@functools.cache
+def _bundled_library_matches() -> frozenset[str]:
+    """Pattern matches inside the JavaScript the reports inline (plotly.js, whose licence header
+    names an author's e-mail address). Verbatim library text is not customer data; the same
+    string anywhere else in a report still counts, since only exact matches are skipped."""
+    try:
+        from plotly.offline import get_plotlyjs
+    except ImportError:
+        return frozenset()
+    library = get_plotlyjs()
+    return frozenset(m.group(0) for pattern in _PY_PATTERNS.values() for m in pattern.finditer(library))
+
+
 def scan_text(text: str, where: str, known_names: list[str] | tuple[str, ...] = ()) -> list[PiiFinding]:
     """The publish guard's patterns (same validation) and known names, over free text."""
     findings: list[PiiFinding] = []
     # Pseudonymous keys (hex digests) hold digit runs by chance: blank them first.
     text = _PSEUDONYMOUS_KEY.sub(" ", text)
+    bundled = _bundled_library_matches()
     for kind, pattern in _PY_PATTERNS.items():
-        hits = [m.group(0) for m in pattern.finditer(text)]
+        hits = [m.group(0) for m in pattern.finditer(text) if m.group(0) not in bundled]
         if kind == "a card or account number":
             hits = [h for h in hits if any(luhn_valid(r) for r in _digit_runs(h, 13, 19))]
         if kind == "a resident ID number":
