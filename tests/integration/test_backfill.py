@@ -71,6 +71,10 @@ _RUNNER = textwrap.dedent(
     for entry in instance.all_logs(result.run_id):
         if "backfill:" in (entry.user_message or ""):
             print(entry.user_message)
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key == dg.AssetKey(["marts", "fct_fund_flows"]):
+            print("FACT ROW COUNT", materialization.metadata["dagster/row_count"].value)
     sys.exit(0 if result.success else 1)
     """
 )
@@ -177,6 +181,13 @@ def test_the_backfill_ran_on_its_window(backfill) -> None:
     assert f"rebuilds the {WINDOW_DAYS} flow date(s) {window}" in backfill["log"]
 
 
+def test_the_fact_materialization_carries_its_row_count(backfill) -> None:
+    con = duckdb.connect(str(backfill["backfilled"]), read_only=True)
+    rows = con.execute("select count(*) from marts.fct_fund_flows").fetchone()[0]
+    con.close()
+    assert f"FACT ROW COUNT {rows}\n" in backfill["log"]
+
+
 def _window_differences(backfill: dict, result: str) -> tuple[int, int]:
     """Rows of the window only in the full refresh, and only in ``result`` (a snapshot's name)."""
     where = _in_window(backfill["window"])
@@ -269,13 +280,32 @@ def test_cli_refuses_an_invalid_window_before_running_anything(tmp_path: Path) -
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def test_the_backfill_job_refuses_an_invalid_window_at_launch_and_the_dbt_step_refuses_one_with_full_refresh() -> None:
+@pytest.fixture(scope="module")
+def definitions():
+    from orchestration.definitions import defs
+
+    return defs()
+
+
+def test_dbt_assets_name_owners_and_code(definitions) -> None:
     import dagster as dg
 
-    from orchestration.definitions import defs
+    fact = definitions.resolve_assets_def(dg.AssetKey(["marts", "fct_fund_flows"]))
+    fact_spec = fact.specs_by_key[dg.AssetKey(["marts", "fct_fund_flows"])]
+    assert fact_spec.owners == ["team:analytics"]
+    staging_spec = fact.specs_by_key[dg.AssetKey(["staging", "stg_bank__transactions"])]
+    assert staging_spec.owners == ["team:data-engineering"]
+    references = fact_spec.metadata["dagster/code_references"].code_references
+    assert any(str(r.file_path).endswith("models/marts/fct_fund_flows.sql") for r in references)
+
+
+def test_the_backfill_job_refuses_an_invalid_window_at_launch_and_the_dbt_step_refuses_one_with_full_refresh(
+    definitions,
+) -> None:
+    import dagster as dg
+
     from orchestration.defs.assets.dbt import fundflow_dbt_models
 
-    definitions = defs()
     job = definitions.resolve_job_def("backfill_flow_dates")
     instance = dg.DagsterInstance.ephemeral()
     with pytest.raises(dg.DagsterConfigMappingFunctionError) as refused:

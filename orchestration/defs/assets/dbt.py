@@ -7,7 +7,7 @@ Keys follow the layer: ``[schema, model]``; dbt sources map onto the landing ass
 
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -33,8 +33,23 @@ class FundflowDbtTranslator(DagsterDbtTranslator):
             return dbt_resource_props["source_name"]
         return dbt_resource_props.get("config", {}).get("schema") or dbt_resource_props["schema"]
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        # A model's own `meta.dagster.owners` wins; otherwise who to ask follows the layer.
+        declared = super().get_owners(dbt_resource_props)
+        if declared:
+            return declared
+        return LAYER_OWNERS.get(self.get_group_name(dbt_resource_props) or "", [DATA_ENGINEERING_OWNER])
 
-dbt_translator = FundflowDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+# Loading and cleaning (staging, intermediate, quality) belong to the data engineers who run the
+# loads; the marts are the analysts' (their definitions are what BI users ask about).
+DATA_ENGINEERING_OWNER = "team:data-engineering"
+LAYER_OWNERS = {"marts": ["team:analytics"]}
+
+# Code references: "open in editor" on every model's SQL file in the UI.
+dbt_translator = FundflowDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
+)
 
 
 class DbtBuildConfig(dg.Config):
@@ -83,6 +98,34 @@ def fundflow_dbt_models(
     check_pii_key(warehouse.settings)  # outside demo mode: no run with a missing or public PII key
     with exported_dbt_env(warehouse.settings):
         invocation = dbt.cli(args, context=context)
-    # Row counts are not fetched through dbt's adapter here: that would open the DuckDB file from
-    # this process while the dbt subprocess holds it. Publishing records them instead.
-    yield from invocation.stream()
+    # Row counts cannot be fetched through dbt's adapter while dbt runs (fetch_row_counts() opens
+    # the DuckDB file from this process while the dbt subprocess holds it), so the events are held
+    # until dbt has exited and the counts are added then: the models appear in the UI when the
+    # step ends rather than one by one. A failed build hands on what it produced, then its error.
+    events = []
+    try:
+        for event in invocation.stream():
+            events.append(event)
+    except Exception:
+        yield from events
+        raise
+    yield from with_row_counts(context, warehouse, events)
+
+
+def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator:
+    """The dbt events, each model's Output carrying `dagster/row_count` of its table."""
+    outputs = {event.output_name: context.asset_key_for_output(event.output_name)
+               for event in events if isinstance(event, dg.Output)}
+    counts: dict[str, int] = {}
+    with warehouse.connect() as con:
+        tables = {tuple(row) for row in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()}
+        for output_name, key in outputs.items():
+            schema, name = key.path[-2:]
+            if (schema, name) in tables:  # views and ephemeral models are not counted (a count would run them)
+                counts[output_name] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    for event in events:
+        if isinstance(event, dg.Output) and event.output_name in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[event.output_name]})
+        yield event
