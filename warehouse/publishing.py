@@ -159,7 +159,8 @@ def publish(
             # Names have no shape: the ones the warehouse received are looked for by value.
             names = known_names if known_names is not None else clear_names_in_warehouse(con)
             assert_no_clear_pii(con, _NEW, ("main", "ml", "quality", BI_SCHEMA), names)
-            _write_meta(con, version, now, audience, tables, views, withheld, missing_grants)
+            _write_meta(con, version, now, audience, tables, views, withheld, missing_grants,
+                        settings.reporting_currency)
             _export_files(con, tables, views, new_parquet, new_csv)
         finally:
             con.execute(f"detach {_NEW}")
@@ -239,15 +240,19 @@ def _write_meta(
     views: list[ViewOutcome],
     withheld: list[str],
     missing_grants: list[str],
+    reporting_currency: str,
 ) -> None:
-    """What this version is: readers check their answers against these counts."""
+    """What this version is: readers check their answers against these counts. The reporting
+    currency is recorded because the *_cny columns hold it (CZK for PKDD'99 data, not CNY), and
+    reports label amounts with the currency of the version they read."""
     con.execute(f"create schema if not exists {_NEW}.meta")
     created = [v for v in views if v.status == "created"]
     con.execute(
         f"create table {_NEW}.meta.publication as "
         "select ?::varchar as version, ?::timestamptz as published_at, ?::varchar as audience, "
-        "?::integer as table_count, ?::bigint as total_rows, ?::integer as view_count",
-        [version, now, audience.name, len(tables), sum(t.rows for t in tables), len(created)],
+        "?::integer as table_count, ?::bigint as total_rows, ?::integer as view_count, "
+        "?::varchar as reporting_currency",
+        [version, now, audience.name, len(tables), sum(t.rows for t in tables), len(created), reporting_currency],
     )
     con.execute(
         f"create table {_NEW}.meta.published_tables (version varchar, schema_name varchar, table_name varchar, "
