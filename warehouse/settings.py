@@ -8,6 +8,7 @@ current directory. Everything else (Dagster resources, dbt's profile, the CLI) r
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,22 @@ def default_reporting_currency(landing_dir: Path) -> str:
     return DEFAULT_REPORTING_CURRENCY
 
 
+# Settings that are spliced into SQL (DuckDB's SET TimeZone, dbt vars, the memory limit) must
+# look like what they are: a configuration value cannot carry a second statement.
+_SPLICED_SETTINGS = {
+    "TIMEZONE": re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]{0,63}"),
+    "REPORTING_CURRENCY": re.compile(r"[A-Z]{3}"),
+    "DUCKDB_MEMORY_LIMIT": re.compile(r"[0-9]{1,6}(\.[0-9]{1,3})?\s?([KMGT]i?B|%)?", re.IGNORECASE),
+}
+
+
+def _checked(name: str, value: str) -> str:
+    if not _SPLICED_SETTINGS[name].fullmatch(value):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ValueError(f"FUNDFLOW_{name}={shown!r} is not a valid value")
+    return value
+
+
 def load_settings() -> Settings:
     home = Path(_env("HOME", "data")).expanduser().resolve()
     warehouse = Path(_env("WAREHOUSE_PATH", str(home / "warehouse.duckdb"))).expanduser().resolve()
@@ -147,9 +164,10 @@ def load_settings() -> Settings:
     return Settings(
         home=home,
         warehouse_path=warehouse,
-        reporting_currency=(_env("REPORTING_CURRENCY", "") or default_reporting_currency(landing_dir)).upper(),
-        timezone=_env("TIMEZONE", "Asia/Shanghai"),
-        duckdb_memory_limit=_env("DUCKDB_MEMORY_LIMIT", "4GB"),
+        reporting_currency=_checked(
+            "REPORTING_CURRENCY", (_env("REPORTING_CURRENCY", "") or default_reporting_currency(landing_dir)).upper()),
+        timezone=_checked("TIMEZONE", _env("TIMEZONE", "Asia/Shanghai")),
+        duckdb_memory_limit=_checked("DUCKDB_MEMORY_LIMIT", _env("DUCKDB_MEMORY_LIMIT", "4GB")),
         duckdb_threads=int(_env("DUCKDB_THREADS", str(os.cpu_count() or 2))),
         demo_seed=int(_env("DEMO_SEED", "42")),
         demo_customers=int(_env("DEMO_CUSTOMERS", "3000")),
