@@ -35,7 +35,7 @@ ui: install
 	$(BIN)/fundflow ui
 
 bench: install
-	$(BIN)/python bench/bench_generator.py
+	$(BIN)/python bench/bench_refresh.py
 
 clean:
 	rm -rf data/warehouse.duckdb data/serving data/reports data/dagster dbt_project/target
