@@ -17,6 +17,8 @@ from tests.oracle.balances import month_start
 from tests.oracle.monthly import counted_flows
 
 CHANNELS = ("bank", "payments", "ecommerce", "cards")
+# income / spending columns also exist for the real-format adapters (issue 11), as in the mart
+INCOME_CHANNELS = CHANNELS + ("berka", "online_retail", "cdnow")
 
 
 def in_window(flow_date: pd.Series, as_of: pd.Timestamp, window_days: int) -> pd.Series:
@@ -108,15 +110,15 @@ def latest_survey(crm_surveys: pd.DataFrame) -> pd.DataFrame:
 
 
 def income_and_spending_by_channel(fund_flows: pd.DataFrame, as_of: pd.Timestamp, window_days: int) -> pd.DataFrame:
-    """Per customer: <channel>_income_fen_12m and <channel>_spending_fen_12m for the four
-    channels (counted flows in the window; they add up to income / spending)."""
+    """Per customer: <channel>_income_fen_12m and <channel>_spending_fen_12m for every source
+    channel (counted flows in the window; they add up to income / spending)."""
     counted = counted_flows(fund_flows)
     recent = counted[in_window(counted["flow_date"], as_of, window_days)]
     sums = recent.groupby(["customer_id", "source_channel", "direction"])["amount_fen"].sum().unstack(
         ["source_channel", "direction"]
     )
     columns = {}
-    for channel in CHANNELS:
+    for channel in INCOME_CHANNELS:
         for direction, label in (("in", "income"), ("out", "spending")):
             key = (channel, direction)
             columns[f"{channel}_{label}_fen_12m"] = sums[key] if key in sums.columns else pd.Series(dtype="float64")

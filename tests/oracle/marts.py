@@ -67,7 +67,7 @@ def oracle_customer_360(
     out = out.join(key_account_columns(key_account_rows))
 
     # customers without flows: 0 amounts and counts, NULL dates / recency / ratios
-    channel_amounts = [f"{channel}_{label}_fen_12m" for channel in features.CHANNELS for label in ("income", "spending")]
+    channel_amounts = [f"{channel}_{label}_fen_12m" for channel in features.INCOME_CHANNELS for label in ("income", "spending")]
     zero_when_no_flows = [
         "frequency_12m", "flows_12m", "outlier_count_12m", "income_fen_12m", "spending_fen_12m",
         "consumption_fen_12m", "salary_fen_12m", "total_inflow_fen", "total_outflow_fen",
