@@ -266,10 +266,17 @@ def _fit(months: pd.DatetimeIndex | np.ndarray, y: np.ndarray) -> _Fit:
         raise ValueError("history too short to identify the yearly shape")
     smooth = design @ coefficients
     days = business_days(numbers)
+    # In-sample, every month from the 13th: each part from the 12 months before it. Trailing
+    # 12-month sums by cumulative sums (this runs for thousands of short series per refresh).
+    kept = ~_is_spring_festival_month(numbers)
+
+    def trailing(values: np.ndarray) -> np.ndarray:  # sum of the 12 values before each month t >= 12
+        running = np.cumsum(np.r_[0.0, values])
+        return running[SEASON:-1] - running[:-SEASON - 1]
+
+    per_day = trailing(np.where(kept, y, 0.0)) / np.maximum(trailing(np.where(kept, days, 0.0)), 1.0)
     fitted = np.full(n, np.nan)
-    for t in range(SEASON, n):
-        calendar = _per_business_day(y[t - SEASON:t], numbers[t - SEASON:t], days[t - SEASON:t]) * days[t]
-        fitted[t] = ((y[t - SEASON] + y[t - SEASON:t].mean() + smooth[t]) / 3 + calendar) / 2
+    fitted[SEASON:] = ((y[:-SEASON] + trailing(y) / SEASON + smooth[SEASON:]) / 3 + per_day * days[SEASON:]) / 2
     residuals = (y - fitted)[SEASON:]
     dof = len(residuals)
     return _Fit(
@@ -287,10 +294,14 @@ def _per_business_day(y: np.ndarray, numbers: np.ndarray, days: np.ndarray) -> f
     """Flow per business day over the given months, leaving out January and February: the
     Spring Festival (always between 21 January and 20 February) brings year-end bonuses, red
     packets and holiday spending that a per-working-day level must not average in."""
-    keep = ~np.isin(numbers % SEASON, SPRING_FESTIVAL_MONTHS)
+    keep = ~_is_spring_festival_month(numbers)
     if not keep.any() or days[keep].sum() <= 0:
         keep = np.ones(len(y), dtype=bool)
     return float(y[keep].sum() / max(days[keep].sum(), 1.0))
+
+
+def _is_spring_festival_month(numbers: np.ndarray) -> np.ndarray:
+    return (numbers % SEASON) <= max(SPRING_FESTIVAL_MONTHS)
 
 
 def _seasonal_naive(y_train: np.ndarray, horizon: int) -> np.ndarray:
@@ -373,7 +384,10 @@ def forecast_flow_groups(
 
     future = pd.date_range(full_range[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
     future_numbers = _month_numbers(future)
-    forecasts, backtests = [], []
+    # Results are collected as plain lists of rows and become one frame each at the end: a frame
+    # per series was most of the cost with hundreds of key accounts.
+    forecast_rows: list[tuple] = []
+    backtest_rows: list[tuple] = []
     skipped: dict[str, int] = {}
     for scope, scope_id, frame in groups:
         values = frame[list(SERIES)].to_numpy(dtype="float64")
@@ -383,16 +397,14 @@ def forecast_flow_groups(
             skipped[scope] = skipped.get(scope, 0) + 1
             continue
         history_numbers = _month_numbers(history.index)
+        stamps = np.asarray(history.index)
         for series in SERIES:
             y = history[series].to_numpy(dtype="float64")
             point, lower, upper = _fit(history_numbers, y).predict(future_numbers, interval)
-            forecasts.append(pd.DataFrame({"scope": scope, "scope_id": scope_id, "series": series, "month": future,
-                                           "forecast": point, "lower": lower, "upper": upper}))
-            backtests.append(rolling_backtest(history.index, y, interval).assign(scope=scope, scope_id=scope_id, series=series))
-    forecast = _with_dates(pd.concat(forecasts, ignore_index=True))
-    backtest = pd.concat(backtests, ignore_index=True)
-    backtest = backtest[["scope", "scope_id", "series", "origin", "month", "months_ahead", "actual", "forecast",
-                         "lower", "upper", "seasonal_naive", "mase_scale"]]
+            forecast_rows.extend(zip([scope] * horizon, [scope_id] * horizon, [series] * horizon, future, point, lower, upper))
+            backtest_rows.extend((scope, scope_id, series, *row) for row in _rolling_backtest_rows(history_numbers, stamps, y, interval))
+    forecast = _with_dates(pd.DataFrame(forecast_rows, columns=["scope", "scope_id", "series", "month", "forecast", "lower", "upper"]))
+    backtest = pd.DataFrame(backtest_rows, columns=["scope", "scope_id", "series", *BACKTEST_COLUMNS])
     metrics = backtest_metrics(backtest)
     for scope, count in skipped.items():
         metrics[f"{scope}_series_skipped"] = float(count)
@@ -420,9 +432,15 @@ def rolling_backtest(months: pd.DatetimeIndex, y: np.ndarray, interval: float = 
     has the actual. Each row also has the seasonal-naive forecast (same month a year before the
     origin's data) and ``mase_scale``: the in-sample seasonal-naive MAE of that origin's training
     window, so MASE = |error| / scale for both forecasts."""
+    rows = _rolling_backtest_rows(_month_numbers(months), np.asarray(pd.DatetimeIndex(months)), y, interval)
+    return pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+
+
+BACKTEST_COLUMNS = ["origin", "month", "months_ahead", "actual", "forecast", "lower", "upper", "seasonal_naive", "mase_scale"]
+
+
+def _rolling_backtest_rows(numbers: np.ndarray, stamps: np.ndarray, y: np.ndarray, interval: float) -> list[tuple]:
     n = len(y)
-    numbers = _month_numbers(months)
-    stamps = np.asarray(pd.DatetimeIndex(months))
     rows = []
     for origin in range(max(MIN_HISTORY_MONTHS - BACKTEST_MONTHS, n - ROLLING_ORIGINS), n):
         y_train = y[:origin]
@@ -433,8 +451,7 @@ def rolling_backtest(months: pd.DatetimeIndex, y: np.ndarray, interval: float = 
         scale = _mase_scale(y_train)
         for j, i in enumerate(ahead):
             rows.append((stamps[origin], stamps[i], j + 1, y[i], point[j], lower[j], upper[j], naive[j], scale))
-    return pd.DataFrame(rows, columns=["origin", "month", "months_ahead", "actual", "forecast", "lower", "upper",
-                                       "seasonal_naive", "mase_scale"])
+    return rows
 
 
 def backtest_metrics(backtest: pd.DataFrame) -> dict[str, float]:

@@ -313,36 +313,41 @@ def _new_counterparty_burst(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFra
     new = transfers[transfers["local_ts"].eq(first_seen)].drop_duplicates(["customer_id", "counterparty_id"])
     # Only a customer's *new* counterparties after their first month count: at the start of the
     # history every counterparty is new.
-    history_start = frame.groupby("customer_id")["local_ts"].transform("min")
-    start_by_customer = dict(zip(frame["customer_id"], history_start))
-    new = new[new["local_ts"] > new["customer_id"].map(start_by_customer) + pd.Timedelta(days=30)]
+    history_start = frame.groupby("customer_id", sort=False)["local_ts"].min()
+    new = new[new["local_ts"] > new["customer_id"].map(history_start) + pd.Timedelta(days=30)]
     if new.empty:
         return _no_hits()
-    window = pd.Timedelta(hours=rules.burst_hours)
+    window_seconds = int(rules.burst_hours * 3600)
+    # Vectorised over all customers at once (a per-customer, per-row pandas walk took 75 s of 99 s
+    # at 540k flows): rows sorted by (customer, time) get one int64 key per row (customer code in
+    # the high bits, seconds in the low ones), so one searchsorted finds every window's end without
+    # crossing into the next customer, and a cumulative sum gives every window's amount.
+    new = new.sort_values(["customer_id", "local_ts"], kind="stable").reset_index(drop=True)
+    codes = pd.factorize(new["customer_id"], sort=False)[0].astype("int64")
+    seconds = (new["local_ts"] - new["local_ts"].min()).dt.total_seconds().to_numpy().astype("int64")
+    key = (codes << 40) + seconds  # seconds stay far below 2**40 (34,000 years)
+    ends = np.searchsorted(key, key + window_seconds, side="right")
+    starts = np.arange(len(new))
+    amounts = new["amount_cny"].to_numpy(dtype="float64")
+    window_sums = np.r_[0.0, np.cumsum(amounts)]
+    window_sums = window_sums[ends] - window_sums[starts]
+    eligible = np.flatnonzero((ends - starts >= rules.burst_min_new) & (window_sums >= rules.burst_min_cny))
     rows = []
-    # Cheap pre-filter (vectorised): a new counterparty whose (burst_min_new - 1)-th successor
-    # comes within the window; only customers with one are walked through in Python.
-    new = new.sort_values(["customer_id", "local_ts"], kind="stable")
-    later = new.groupby("customer_id")["local_ts"].shift(-(rules.burst_min_new - 1))
-    candidates = set(new.loc[(later - new["local_ts"]) <= window, "customer_id"])
-    for customer_id, group in new[new["customer_id"].isin(candidates)].groupby("customer_id", sort=True):
-        times = group["local_ts"].to_numpy()
-        # windows opening at each new counterparty: the members within burst_hours after it
-        ends = np.searchsorted(times, times + np.timedelta64(int(window.total_seconds()), "s"), side="right")
-        taken = np.zeros(len(group), dtype=bool)
-        for i, end in enumerate(ends):
-            members = group.iloc[i:end]
-            if taken[i] or len(members) < rules.burst_min_new or members["amount_cny"].sum() < rules.burst_min_cny:
-                continue
-            taken[i:end] = True
-            reason = (
-                f"new-counterparty burst: {len(members)} persons never dealt with before, "
-                f"{_money(members['amount_cny'].sum())} within {rules.burst_hours:.0f} h from "
-                f"{members['local_ts'].iloc[0]:%Y-%m-%d %H:%M} / 新交易对手激增：{rules.burst_hours:.0f}小时内"
-                f"{len(members)}个新对手共{_money(members['amount_cny'].sum())}"
-            )
-            event = f"nb:{members['flow_id'].iloc[0]}"
-            rows.extend((flow_id, event, reason) for flow_id in members["flow_id"])
+    covered_until, covered_code = -1, -1  # a window opened inside a flagged burst is not a new one
+    for i in eligible:  # few rows: only windows that already meet both thresholds
+        if codes[i] == covered_code and i < covered_until:
+            continue
+        end = ends[i]
+        covered_until, covered_code = end, codes[i]
+        members = new.iloc[i:end]
+        reason = (
+            f"new-counterparty burst: {len(members)} persons never dealt with before, "
+            f"{_money(window_sums[i])} within {rules.burst_hours:.0f} h from "
+            f"{members['local_ts'].iloc[0]:%Y-%m-%d %H:%M} / 新交易对手激增：{rules.burst_hours:.0f}小时内"
+            f"{len(members)}个新对手共{_money(window_sums[i])}"
+        )
+        event = f"nb:{members['flow_id'].iloc[0]}"
+        rows.extend((flow_id, event, reason) for flow_id in members["flow_id"])
     if not rows:
         return _no_hits()
     return _hits([r[0] for r in rows], "new_counterparty_burst", [r[1] for r in rows], [r[2] for r in rows])
