@@ -7,7 +7,10 @@ Three lists are built from the serving copy, each a snapshot at the last month t
 - ``risk_review_cases``: customers with risk flags, with the rules and reasons (风险复核).
 
 Each target row carries its reasons in English and Chinese and an empty ``owner`` for the
-business to fill. The lists go to ``$FUNDFLOW_HOME/actions/<snapshot>/`` as CSV and Parquet, and
+business to fill. Amounts (the ``*_cny`` columns, named like the marts they come from) are in
+the reporting currency the serving copy was published in; each row states it in ``currency``, and
+the reasons write it with that currency's symbol (``reports.currency``). The lists go to
+``$FUNDFLOW_HOME/actions/<snapshot>/`` as CSV and Parquet, and
 the whole scored population (targeted or not) is recorded in ``ops.action_lists`` so that the
 dbt mart ``mart_action_effect`` can later compare targeted customers with similar untargeted
 ones over the following months (效果评估).
@@ -23,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from reports.currency import currency_for, published_currency
 from reports.serving_reader import MARTS, ServingReader
 
 LIST_NAMES = ("retention_targets", "upsell_targets", "risk_review_cases")
@@ -70,6 +74,7 @@ class ActionLists:
     snapshot_id: str
     as_of_month: date
     lists: dict[str, ActionList]
+    currency: str  # ISO code of every amount in the lists (the serving copy's reporting currency)
     population: pd.DataFrame  # every scored customer per list, targeted or not (→ ops.action_lists)
     notes: list[str] = field(default_factory=list)
 
@@ -125,13 +130,11 @@ def _as_of_month(reader: ServingReader) -> date:
     return today.replace(day=1)
 
 
-def _cny(value: float) -> str:
-    return f"¥{value:,.0f}"
-
-
-def retention_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None]:
+def retention_targets(profiles: pd.DataFrame, currency: str) -> tuple[ActionList, pd.Series | None]:
     """High CLV x elevated churn risk (band high or medium; customers already churned are not
-    retention cases), ordered by the value at risk (CLV x churn probability)."""
+    retention cases), ordered by the value at risk (CLV x churn probability). ``currency``: the
+    ISO code the amounts are in, for the reasons."""
+    en, zh = currency_for(currency, "en").money, currency_for(currency, "zh").money
     if profiles["clv_12m_cny"].isna().all() or profiles["churn_probability"].isna().all():
         return ActionList("retention_targets", _empty_targets(), "CLV or churn risk is not available in this version"), None
     clv = profiles["clv_12m_cny"].astype(float)
@@ -143,19 +146,21 @@ def retention_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | N
     chosen = scored[(high_risk & high_value).fillna(False)].copy()
     drivers = chosen["churn_top_features"].fillna("")
     chosen["reason"] = [
-        f"CLV {_cny(c)} (top {100 - HIGH_VALUE_QUANTILE * 100:.0f}%), churn probability {p:.2f}"
+        f"CLV {en(c)} (top {100 - HIGH_VALUE_QUANTILE * 100:.0f}%), churn probability {p:.2f}"
         + (f"; drivers: {d}" if d else "")
         for c, p, d in zip(chosen["clv_12m_cny"], chosen["churn_probability"], drivers)
     ]
     chosen["reason_zh"] = [
-        f"客户价值 {_cny(c)}（前 {100 - HIGH_VALUE_QUANTILE * 100:.0f}%），流失概率 {p:.2f}" + (f"；主要因素：{d}" if d else "")
+        f"客户价值 {zh(c)}（前 {100 - HIGH_VALUE_QUANTILE * 100:.0f}%），流失概率 {p:.2f}" + (f"；主要因素：{d}" if d else "")
         for c, p, d in zip(chosen["clv_12m_cny"], chosen["churn_probability"], drivers)
     ]
     return ActionList("retention_targets", _ranked(chosen, "retention_targets")), scored["score"]
 
 
-def upsell_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None]:
-    """Customers whose money accumulates (top-quartile positive 12-month net inflow) at low churn risk."""
+def upsell_targets(profiles: pd.DataFrame, currency: str) -> tuple[ActionList, pd.Series | None]:
+    """Customers whose money accumulates (top-quartile positive 12-month net inflow) at low churn
+    risk. ``currency``: the ISO code the amounts are in, for the reasons."""
+    en, zh = currency_for(currency, "en").money, currency_for(currency, "zh").money
     if profiles["net_flow_cny_12m"].isna().all():
         return ActionList("upsell_targets", _empty_targets(), "12-month net inflow is not available in this version"), None
     net = profiles["net_flow_cny_12m"].astype(float)
@@ -169,15 +174,15 @@ def upsell_targets(profiles: pd.DataFrame) -> tuple[ActionList, pd.Series | None
     chosen = scored[(accumulating & low_risk).fillna(False)].copy()
     balance = chosen["latest_balance_cny"].astype(float)
     chosen["reason"] = [
-        f"net inflow {_cny(n)} over 12 months"
-        + (f", balance {_cny(b)}" if pd.notna(b) else "")
+        f"net inflow {en(n)} over 12 months"
+        + (f", balance {en(b)}" if pd.notna(b) else "")
         + (f", churn risk {r}" if pd.notna(r) else "")
         + ": offer deposit or investment products"
         for n, b, r in zip(chosen["net_flow_cny_12m"], balance, chosen["churn_risk_band"])
     ]
     chosen["reason_zh"] = [
-        f"近 12 个月净流入 {_cny(n)}"
-        + (f"，余额 {_cny(b)}" if pd.notna(b) else "")
+        f"近 12 个月净流入 {zh(n)}"
+        + (f"，余额 {zh(b)}" if pd.notna(b) else "")
         + (f"，流失风险 {r}" if pd.notna(r) else "")
         + "：推荐存款或理财产品"
         for n, b, r in zip(chosen["net_flow_cny_12m"], balance, chosen["churn_risk_band"])
@@ -260,11 +265,12 @@ def build_action_lists(reader: ServingReader, *, snapshot_id: str | None = None)
     publication = reader.publication()
     snapshot_id = snapshot_id or str(publication["version"])
     as_of_month = _as_of_month(reader)
+    currency = published_currency(reader.con)
     profiles, missing = customer_profiles(reader)
     notes = [f"not published in this version: {', '.join(missing)}"] if missing else []
 
-    retention, retention_scores = retention_targets(profiles)
-    upsell, upsell_scores = upsell_targets(profiles)
+    retention, retention_scores = retention_targets(profiles, currency)
+    upsell, upsell_scores = upsell_targets(profiles, currency)
     risk, risk_scores = risk_review_cases(reader, profiles)
 
     population = []
@@ -294,10 +300,11 @@ def build_action_lists(reader: ServingReader, *, snapshot_id: str | None = None)
     )
     lists = {a.name: a for a in (retention, upsell, risk)}
     for action_list in lists.values():
+        action_list.targets.insert(0, "currency", currency)  # of every amount in the row
         action_list.targets.insert(0, "as_of_month", pd.Timestamp(as_of_month).date())
         action_list.targets.insert(0, "snapshot_id", snapshot_id)
         action_list.targets.insert(0, "list_name", action_list.name)
-    return ActionLists(snapshot_id, as_of_month, lists, population_frame, notes)
+    return ActionLists(snapshot_id, as_of_month, lists, currency, population_frame, notes)
 
 
 def write_action_files(action_lists: ActionLists, out_dir: Path) -> list[Path]:

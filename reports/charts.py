@@ -3,7 +3,8 @@
 Pure: each function takes the frame a section query returned and the label dictionary of the
 report language, and returns a figure. Plotly is used rather than hand-drawn SVG because the
 report needs a Sankey, heat maps and hover details; its JavaScript is inlined once per page
-(see ``reports.fundflow_report``), so nothing is fetched when the report opens.
+(see ``reports.fundflow_report``), so nothing is fetched when the report opens. Amount axes and
+hovers carry ``t["currency"]``, the warehouse's reporting currency (``reports.currency``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def monthly_flows(history: pd.DataFrame, forecast: pd.DataFrame, t: dict) -> go.
                            name=f"{t[series]} · {t['interval']}", showlegend=True)
         figure.add_scatter(x=x, y=y, name=f"{t[series]} · {t['forecast']}", mode="lines",
                            line=dict(color=colour, dash="dash"))
-    return _layout(figure, t["chart_monthly"], barmode="relative", yaxis_title="CNY", hovermode="x unified")
+    return _layout(figure, t["chart_monthly"], barmode="relative", yaxis_title=t["currency"], hovermode="x unified")
 
 
 def fund_flow_sankey(paths: pd.DataFrame, t: dict) -> go.Figure:
@@ -59,7 +60,7 @@ def fund_flow_sankey(paths: pd.DataFrame, t: dict) -> go.Figure:
             node=dict(label=nodes, pad=14, thickness=14),
             link=dict(source=[index[n] for n in paths["from_node"]], target=[index[n] for n in paths["to_node"]],
                       value=paths["amount_cny"].astype(float).tolist()),
-            valueformat=",.0f", valuesuffix=" CNY",
+            valueformat=",.0f", valuesuffix=f" {t['currency']}",
         )
     )
     return _layout(figure, t["chart_sankey"], height=520)
@@ -88,7 +89,7 @@ def key_account_pareto(accounts: pd.DataFrame, t: dict) -> go.Figure:
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_bar(x=rank, y=ranked["revenue_proxy_cny_12m"], name=t["revenue_proxy"], marker_color=NET,
                    customdata=ranked[["customer_id", "tier"]].values,
-                   hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]})<br>%{y:,.0f} CNY<extra></extra>")
+                   hovertemplate="#%{x} %{customdata[0]} (%{customdata[1]})<br>%{y:,.0f} " + t["currency"] + "<extra></extra>")
     figure.add_scatter(x=rank, y=ranked["cumulative_share"], name=t["cumulative_share"], mode="lines",
                        line_color=OUTFLOW, secondary_y=True)
     figure.update_yaxes(tickformat=".0%", range=[0, 1.02], secondary_y=True)

@@ -4,7 +4,9 @@ One self-contained HTML file per serving version and language,
 ``$FUNDFLOW_HOME/reports/fundflow_report_<version>_<lang>.html``. It reads only the serving copy;
 a table a given version does not publish yet becomes a visible "not available" note rather than
 an error. plotly.js is inlined once in the page head, so the report opens offline and fetches
-nothing. A new report is a draft until approved (see ``reports.review``).
+nothing. Amounts are labelled with the reporting currency the serving copy was published in
+(``reports.currency``): the ``*_cny`` columns hold CZK for PKDD'99 data, not CNY. A new report
+is a draft until approved (see ``reports.review``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from plotly.offline import get_plotlyjs
 
 from reports import charts
 from reports.actions import ActionLists, customer_profiles, risk_flag_rows_sql
+from reports.currency import Currency, currency_for, published_currency
 from reports.i18n import labels
 from reports.review import ReviewError, approval_of, review_banner
 from reports.serving_reader import MARTS, ServingReader, open_serving
@@ -60,10 +63,6 @@ def report_path(out_dir: Path, version: str, lang: str) -> Path:
 def _chart(figure, key: str) -> str:
     return pio.to_html(figure, full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
                        default_height="auto", config={"displaylogo": False, "responsive": True})
-
-
-def _money(value) -> str:
-    return "–" if value is None or pd.isna(value) else f"¥{float(value):,.0f}"
 
 
 def _missing(t: dict, what: str) -> str:
@@ -167,7 +166,7 @@ def key_accounts_section(reader: ServingReader, t: dict, facts: dict) -> Section
     return section
 
 
-def churn_section(profiles: pd.DataFrame, t: dict, facts: dict) -> Section:
+def churn_section(profiles: pd.DataFrame, t: dict, facts: dict, currency: Currency) -> Section:
     section = Section("churn", t["section_churn"])
     scored = profiles.dropna(subset=["churn_probability"])
     if not len(scored):
@@ -180,7 +179,7 @@ def churn_section(profiles: pd.DataFrame, t: dict, facts: dict) -> Section:
     top = active.sort_values(["churn_probability", "customer_id"], ascending=[False, True]).head(TOP_ROWS)
     section.tables.append(Table(
         [t["customer_id"], t["segment"], t["band"], t["probability"], t["clv"], t["reason"]],
-        [[r.customer_id[:12], r.segment_name, r.churn_risk_band, f"{r.churn_probability:.2f}", _money(r.clv_12m_cny),
+        [[r.customer_id[:12], r.segment_name, r.churn_risk_band, f"{r.churn_probability:.2f}", currency.money(r.clv_12m_cny),
           r.churn_top_features or ""] for r in top.itertuples()],
         t["top_churn"],
     ))
@@ -357,9 +356,10 @@ def _models(reader: ServingReader) -> list[list]:
     return rows
 
 
-def conclusions(facts: dict, t: dict) -> list[str]:
+def conclusions(facts: dict, t: dict, currency: Currency) -> list[str]:
     """Statements computed from the figures above, so the text always matches the charts."""
     lines = []
+    _money = currency.money
     history = facts.get("history")
     if history is not None and len(history) >= 6:
         recent, before = history["net"].iloc[-3:].sum(), history["net"].iloc[-6:-3].sum()
@@ -396,7 +396,8 @@ def render_report(
     action_lists: ActionLists | None = None,
 ) -> tuple[str, str]:
     """(version, HTML) of the report on the serving copy ``reader`` in ``lang``."""
-    t = labels(lang)
+    currency = currency_for(published_currency(reader.con), lang)
+    t = labels(lang, currency)
     publication = reader.publication()
     facts: dict = {}
     profiles, _ = customer_profiles(reader)
@@ -405,7 +406,7 @@ def render_report(
         sankey_section(reader, t),
         segments_section(reader, t, facts),
         key_accounts_section(reader, t, facts),
-        churn_section(profiles, t, facts),
+        churn_section(profiles, t, facts, currency),
         risk_section(reader, t, action_lists),
         regional_section(reader, t),
         kpis_section(reader, t),
@@ -429,14 +430,14 @@ def render_report(
         publication=publication,
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         figures=figures,
-        money=_money,
+        money=currency.money,
         background=t["background_text"].format(
             channels=len(_CHANNELS), customers=f"{int(figures.get('customers') or 0):,}",
             flows=f"{int(figures.get('flows') or 0):,}", first=str(figures.get("first_date"))[:10],
             last=str(figures.get("last_date"))[:10]),
         models=_models(reader),
         sections=sections,
-        conclusions=conclusions(facts, t),
+        conclusions=conclusions(facts, t, currency),
         appendix=appendix,
         tables=tables,
         review_banner=review_banner(t, None),

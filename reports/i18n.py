@@ -3,6 +3,8 @@ one language is a bug, caught by tests/unit/test_report.py."""
 
 from __future__ import annotations
 
+from reports.currency import Currency
+
 LANGUAGES = ("zh", "en")
 
 LABELS: dict[str, dict[str, str]] = {
@@ -21,8 +23,9 @@ LABELS: dict[str, dict[str, str]] = {
         "method_text": "数据经落地、清洗（类型解析、币种统一、去重、跨渠道匹配、异常值标记、个人信息假名化）后建模；"
         "每一层均经过数据质量闸门，失败则不发布。收入与支出不含内部转账及跨渠道重复记录。",
         "models": "模型", "model": "模型", "model_version": "版本", "rows": "行数",
-        "customers": "客户", "flows": "资金流水", "income": "收入（CNY）", "spending": "支出（CNY）",
-        "net_income": "净流入（CNY）",
+        "customers": "客户", "flows": "资金流水", "income": "收入（{currency}）", "spending": "支出（{currency}）",
+        "net_income": "净流入（{currency}）",
+        "currency": "{currency}", "amounts_in": "金额单位：{currency_name}（{currency}）",
         "inflow": "流入", "outflow": "流出", "net": "净流入", "forecast": "预测", "interval": "预测区间",
         "chart_monthly": "月度流入、流出、净流入及预测",
         "chart_sankey": "资金流向（收入来源 → 账户/钱包 → 支出去向）",
@@ -34,7 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_regional": "区域热力图",
         "chart_kpis": "KPI 趋势",
         "chart_effect": "行动效果评估（目标客户 vs 相似未触达客户，后续期间）",
-        "revenue_proxy": "12 个月贡献（CNY）", "cumulative_share": "累计占比", "customer_rank": "客户排名",
+        "revenue_proxy": "12 个月贡献（{currency}）", "cumulative_share": "累计占比", "customer_rank": "客户排名",
         "churn_probability": "流失概率",
         "kpi_clv": "客户终身价值", "kpi_cac": "获客成本", "kpi_churn": "流失率", "kpi_csat": "满意度",
         "effect_active": "活跃率", "effect_net": "人均净流入", "effect_churn": "流失率",
@@ -46,7 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_available": "本版本暂无此项数据：{what}",
         "top_churn": "流失风险最高的客户", "top_risk": "风险复核案例",
         "customer_id": "客户", "segment": "分群", "band": "风险等级", "probability": "流失概率",
-        "clv": "客户价值（CNY）", "reason": "原因", "rules": "规则", "flags": "标记数",
+        "clv": "客户价值（{currency}）", "reason": "原因", "rules": "规则", "flags": "标记数",
         "list": "清单", "targets": "目标客户数", "file": "文件",
         "action_list_names": "retention_targets=挽留名单;upsell_targets=提升销售名单;risk_review_cases=风险复核名单",
         "effect_pending": "效果评估需要后续期间的数据；当前清单快照的后续期间尚未结束。",
@@ -80,8 +83,9 @@ LABELS: dict[str, dict[str, str]] = {
         "data-quality gates and nothing is published after a failure. Income and spending exclude internal "
         "transfers and cross-channel echoes.",
         "models": "Models", "model": "model", "model_version": "version", "rows": "rows",
-        "customers": "customers", "flows": "fund flows", "income": "income (CNY)", "spending": "spending (CNY)",
-        "net_income": "net inflow (CNY)",
+        "customers": "customers", "flows": "fund flows", "income": "income ({currency})", "spending": "spending ({currency})",
+        "net_income": "net inflow ({currency})",
+        "currency": "{currency}", "amounts_in": "Amounts in {currency_name} ({currency}).",
         "inflow": "inflow", "outflow": "outflow", "net": "net", "forecast": "forecast", "interval": "interval",
         "chart_monthly": "Monthly inflow, outflow and net, with the forecast",
         "chart_sankey": "Where the money goes (income source → account / wallet → spending)",
@@ -93,7 +97,7 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_regional": "Regional heat map",
         "chart_kpis": "KPI trends",
         "chart_effect": "Action effect (targeted vs similar untargeted customers, following period)",
-        "revenue_proxy": "12-month contribution (CNY)", "cumulative_share": "cumulative share",
+        "revenue_proxy": "12-month contribution ({currency})", "cumulative_share": "cumulative share",
         "customer_rank": "customer rank", "churn_probability": "churn probability",
         "kpi_clv": "CLV", "kpi_cac": "CAC", "kpi_churn": "churn rate", "kpi_csat": "CSAT",
         "effect_active": "active rate", "effect_net": "avg net inflow", "effect_churn": "churn rate",
@@ -105,7 +109,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_available": "Not available in this version: {what}",
         "top_churn": "Customers most at risk of churning", "top_risk": "Risk-review cases",
         "customer_id": "customer", "segment": "segment", "band": "risk band", "probability": "churn probability",
-        "clv": "CLV (CNY)", "reason": "reason", "rules": "rules", "flags": "flags",
+        "clv": "CLV ({currency})", "reason": "reason", "rules": "rules", "flags": "flags",
         "list": "list", "targets": "targets", "file": "file",
         "action_list_names": "retention_targets=retention targets;upsell_targets=upsell targets;"
         "risk_review_cases=risk-review cases",
@@ -128,7 +132,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def labels(lang: str) -> dict[str, str]:
+def labels(lang: str, currency: Currency | None = None) -> dict[str, str]:
+    """The wording of ``lang``, with ``{currency}`` / ``{currency_name}`` filled in from the
+    reporting currency (``reports.currency``). Without one they stay as written, visibly: a
+    report must never label amounts with a currency it did not read."""
     if lang not in LABELS:
         raise ValueError(f"unknown report language {lang!r}: choose one of {', '.join(LANGUAGES)}")
-    return LABELS[lang]
+    if currency is None:
+        return LABELS[lang]
+    # str.replace, not str.format: other placeholders ({what}, {total}...) are filled later.
+    return {key: text.replace("{currency}", currency.code).replace("{currency_name}", currency.name)
+            for key, text in LABELS[lang].items()}

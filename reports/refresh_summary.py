@@ -1,7 +1,8 @@
 """The refresh summary report: what the warehouse holds after a refresh and what it says.
 
 Reads only the serving copy, like every other reader. Charts are inline SVG drawn here so the
-page works offline and fetches nothing (no CDN scripts).
+page works offline and fetches nothing (no CDN scripts). Amounts are labelled with the reporting
+currency the copy was published in (``reports.currency``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from reports.currency import published_currency
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,7 +34,7 @@ def _monthly_bars(con: duckdb.DuckDBPyConnection) -> list[Bar]:
     return [Bar(m, float(i or 0), float(o or 0)) for m, i, o in rows]
 
 
-def _svg_bars(bars: list[Bar], width: int = 900, height: int = 260) -> str:
+def _svg_bars(bars: list[Bar], currency: str, width: int = 900, height: int = 260) -> str:
     """Paired bars (inflow, outflow) per month; a plain SVG string."""
     if not bars:
         return "<p>No monthly flows.</p>"
@@ -45,7 +48,7 @@ def _svg_bars(bars: list[Bar], width: int = 900, height: int = 260) -> str:
             h = value / top * height
             parts.append(
                 f'<rect class="{css}" x="{x + offset:.1f}" y="{height - h:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}"><title>{bar.label} {css}: {value:,.0f} CNY</title></rect>'
+                f'height="{h:.1f}"><title>{bar.label} {css}: {value:,.0f} {currency}</title></rect>'
             )
         if index % max(len(bars) // 12, 1) == 0:
             parts.append(f'<text x="{x:.1f}" y="{height + 16}" font-size="11">{bar.label}</text>')
@@ -72,6 +75,7 @@ def build_refresh_summary(serving_path: Path, out_dir: Path) -> Path:
     con = duckdb.connect(str(serving_path), read_only=True)
     try:
         publication = _query(con, "select * from meta.publication")[0]
+        currency = published_currency(con)
         tables = [
             # marts are published into the serving file's default schema (see warehouse.publishing)
             {"schema": "marts" if schema == "main" else schema, "name": name,
@@ -117,7 +121,8 @@ def build_refresh_summary(serving_path: Path, out_dir: Path) -> Path:
         kpis=kpis,
         segments=segments,
         forecast=forecast,
-        monthly_chart=_svg_bars(bars),
+        currency=currency,
+        monthly_chart=_svg_bars(bars, currency),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "refresh_summary.html"

@@ -8,6 +8,9 @@
   is this table; the asset is keyed under ``reports`` because the effect mart feeds the serving
   copy this asset reads, and one key for both would make a cycle.)
 - ``reports/fundflow_report``: the full report in Chinese and English, a draft until approved.
+
+Each records the reporting currency its amounts are labelled with (from the serving copy's
+``meta.publication``, see ``reports.currency``) as ``reporting_currency`` metadata.
 """
 
 
@@ -62,6 +65,7 @@ def action_lists(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         metadata={
             "snapshot_id": lists.snapshot_id,
             "as_of_month": str(lists.as_of_month),
+            "reporting_currency": lists.currency,
             "targets_per_list": dg.MetadataValue.json(sizes),
             "dagster/row_count": sum(sizes.values()),
             "recorded_rows": recorded,
@@ -108,6 +112,7 @@ def fundflow_report(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         metadata={
             "version": lists.snapshot_id,
             "status": "draft",
+            "reporting_currency": lists.currency,
             "checks_in_appendix": len(gates),
             **{f"path_{lang}": dg.MetadataValue.path(str(path)) for lang, path in paths.items()},
             "size_bytes": dg.MetadataValue.json({lang: path.stat().st_size for lang, path in paths.items()}),
