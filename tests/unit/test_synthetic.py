@@ -548,3 +548,21 @@ def test_personas_differ_in_income_and_channel_mix(flows, truth):
     assert platform_share["student"] > 2 * platform_share["retiree"]
     big = f[f.source_table == "bank__transactions"].groupby("persona").amount.sum() / c.persona.value_counts()
     assert big["business_owner"] > 5 * big["salaried"]
+
+
+def test_regenerating_keeps_other_formats_deliveries(tmp_path):
+    # A real delivery of another format beside the demo: regenerating (which clears the demo's
+    # own earlier files) must leave it alone, while a stale demo file of the same names goes.
+    landing = tmp_path / "landing"
+    real = {landing / "berka" / "trans.asc": b'"trans_id";"account_id"\r\n',
+            landing / "online_retail" / "online_retail.parquet": b"PAR1",
+            landing / "cdnow" / "CDNOW_master.txt": b"00001 19970101 1 11.77\n"}
+    for path, data in real.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    stale = landing / "bank" / "bank_txn_20000101.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
+    generate(landing, tmp_path / "truth", customers=20, seed=3, months=1)
+    assert all(path.read_bytes() == data for path, data in real.items())
+    assert not stale.exists()

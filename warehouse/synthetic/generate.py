@@ -100,9 +100,17 @@ class GenerationSummary:
         return sum(self.rows.values())
 
 
+# The channels this generator writes. Clearing is limited to them: the landing folder may also
+# hold a user's real deliveries of other formats (PKDD'99, Online Retail, CDNOW), which a
+# regenerated demo must never delete.
+DEMO_CHANNELS = ("bank", "payments", "ecommerce", "cards", "crm", "reference")
+
+
 def _clear_landing(landing_dir: Path) -> None:
     """Remove files a previous run left (only names this generator writes)."""
     for spec in SOURCES:
+        if spec.channel not in DEMO_CHANNELS:
+            continue
         folder = landing_dir / spec.channel
         if folder.is_dir():
             for path in sorted(folder.glob(spec.pattern)):
