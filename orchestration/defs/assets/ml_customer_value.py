@@ -10,6 +10,7 @@ quality figures in the materialization metadata.
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
+import pandas as pd
 
 from ml.basket_rules import association_rules as mine_association_rules
 from ml.churn import churn_risk as score_churn_risk
@@ -26,7 +27,7 @@ ML_VALUE_KEYS = [CLV_KEY, CHURN_KEY, BASKET_RULES_KEY, SPEND_DRIVERS_KEY]
 
 FLOWS_KEY = dg.AssetKey(["marts", "fct_fund_flows"])
 FEATURES_KEY = dg.AssetKey(["marts", "mart_customer_features"])
-ORDER_LINES_KEY = dg.AssetKey(["intermediate", "int_ecommerce__order_lines_deduped"])
+BASKET_LINES_KEY = dg.AssetKey(["intermediate", "int_basket_lines"])
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
 
 # CLV counts consumption spending: the flows on which a bank or platform earns merchant fees,
@@ -119,33 +120,46 @@ def churn_risk(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 
 @dg.asset(
     key=BASKET_RULES_KEY,
-    deps=[ORDER_LINES_KEY],
+    deps=[BASKET_LINES_KEY],
     group_name="ml",
     kinds={"pandas", "duckdb"},
     pool=WAREHOUSE_WRITER_POOL,
-    description="Category-level basket rules from paid e-commerce orders (support, confidence, lift), "
-    "best lift first.",
+    description="Basket rules from paid orders (support, confidence, lift), best lift first, mined per source: "
+    "demo e-commerce orders at category level, UCI Online Retail invoices at product (stock code) level.",
 )
 def association_rules(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
         lines = con.execute(
-            "select order_id, product_category, status from intermediate.int_ecommerce__order_lines_deduped"
+            "select source_channel, order_id, item as product_category, status from intermediate.int_basket_lines"
         ).df()
-        result = mine_association_rules(lines, min_support=BASKET_MIN_SUPPORT, min_confidence=BASKET_MIN_CONFIDENCE,
-                                        top_n=BASKET_TOP_RULES)
-        write_result(con, "association_rules", result.rules, result.model_version, trained_at)
-    artifact = save_artifact(settings.models_dir, "association_rules", result.model_version,
-                             {"rules": result.rules, "itemsets": result.itemsets})
-    top = result.rules.head(10)
+        # Mined per source: supports are shares of one shop's baskets, and a category of one
+        # source and a stock code of another never sit in the same basket.
+        results = {
+            channel: mine_association_rules(channel_lines.drop(columns="source_channel"),
+                                            min_support=BASKET_MIN_SUPPORT, min_confidence=BASKET_MIN_CONFIDENCE,
+                                            top_n=BASKET_TOP_RULES)
+            for channel, channel_lines in lines.groupby("source_channel", sort=True)
+        } or {"ecommerce": mine_association_rules(lines.drop(columns="source_channel"),
+                                                  min_support=BASKET_MIN_SUPPORT, min_confidence=BASKET_MIN_CONFIDENCE,
+                                                  top_n=BASKET_TOP_RULES)}
+        rules = pd.concat([r.rules.assign(source_channel=c) for c, r in results.items()], ignore_index=True)
+        rules = rules.sort_values("lift", ascending=False, kind="stable").reset_index(drop=True)
+        itemsets = pd.concat([r.itemsets.assign(source_channel=c) for c, r in results.items()], ignore_index=True)
+        model_version = next(iter(results.values())).model_version
+        write_result(con, "association_rules", rules, model_version, trained_at)
+    artifact = save_artifact(settings.models_dir, "association_rules", model_version,
+                             {"rules": rules, "itemsets": itemsets})
+    top = rules.head(10)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(result.rules),
-            "model_version": result.model_version,
-            "baskets": result.n_baskets,
-            "frequent_itemsets": len(result.itemsets),
-            "max_lift": float(result.rules["lift"].max()) if len(result.rules) else 0.0,
+            "dagster/row_count": len(rules),
+            "model_version": model_version,
+            "baskets": sum(r.n_baskets for r in results.values()),
+            "baskets_per_source": dg.MetadataValue.json({c: r.n_baskets for c, r in results.items()}),
+            "frequent_itemsets": len(itemsets),
+            "max_lift": float(rules["lift"].max()) if len(rules) else 0.0,
             "min_support": BASKET_MIN_SUPPORT,
             "min_confidence": BASKET_MIN_CONFIDENCE,
             "top_rules": dg.MetadataValue.json(
