@@ -80,16 +80,16 @@ FEATURE_LABELS = {
     "active_days_90": "active days, last 90",
     "active_days_prior_90": "active days, 90 before that",
     "activity_trend": "activity trend (log ratio)",
-    "log_outflow_90": "outflow CNY, last 90 days (log)",
-    "log_inflow_90": "inflow CNY, last 90 days (log)",
-    "log_salary_90": "salary CNY, last 90 days (log)",
+    "log_outflow_90": "outflow, last 90 days (log)",
+    "log_inflow_90": "inflow, last 90 days (log)",
+    "log_salary_90": "salary, last 90 days (log)",
     "outflow_trend": "outflow trend (log ratio)",
     "active_days_365": "active days, last 365",
     "active_day_rate": "share of days active since first activity",
     "log_max_outflow_30": "largest day of outflow, last 30 days (log)",
     "consumption_flows_90": "consumption payments, last 90 days",
     "investment_out_flows_90": "investment purchases, last 90 days",
-    "log_interest_in_90": "interest received CNY, last 90 days (log)",
+    "log_interest_in_90": "interest received, last 90 days (log)",
 }
 # Strong L2 shrinkage: the panel repeats each customer once per cutoff (correlated rows) and
 # churners are ~2 % of rows, so an unshrunk fit chases the few positives' quirks.

@@ -72,6 +72,10 @@ OUTPUT_COLUMNS = [
 
 @dataclass(frozen=True)
 class RiskRules:
+    # Amounts (the *_cny thresholds included) are in the warehouse's reporting currency; the
+    # defaults are CNY's (50,000: the large-value cash reporting threshold). A warehouse reporting
+    # in another currency passes its code here and thresholds that fit its regulator.
+    currency: str = "CNY"
     reporting_threshold_cny: float = 50_000.0
     pass_through_min_cny: float = 50_000.0
     pass_through_hours: float = 24.0
@@ -156,8 +160,8 @@ def _hits(flow_ids, rule: str, event_keys, reasons) -> pd.DataFrame:
     return pd.DataFrame({"flow_id": list(flow_ids), "rule": rule, "event_key": list(event_keys), "reason": list(reasons)})
 
 
-def _money(value: float) -> str:
-    return f"CNY {value:,.0f}"
+def _money(value: float, currency: str) -> str:
+    return f"{currency} {value:,.0f}"
 
 
 def _is_person_transfer(frame: pd.DataFrame) -> pd.Series:
@@ -188,8 +192,8 @@ def _rapid_pass_through(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
         first = group.iloc[0]
         hours = (group["local_ts_out"].max() - first["local_ts_in"]) / pd.Timedelta(hours=1)
         reason = (
-            f"rapid pass-through: {_money(first['amount_cny_in'])} received from a person on "
-            f"{first['local_ts_in']:%Y-%m-%d %H:%M} and {_money(group['amount_cny_out'].sum())} "
+            f"rapid pass-through: {_money(first['amount_cny_in'], rules.currency)} received from a person on "
+            f"{first['local_ts_in']:%Y-%m-%d %H:%M} and {_money(group['amount_cny_out'].sum(), rules.currency)} "
             f"({group['amount_cny_out'].sum() / first['amount_cny_in']:.0%}) sent on to persons in "
             f"{len(group)} transfers within {hours:.1f} h / 快进快出：大额转入后{hours:.1f}小时内转出"
             f"{group['amount_cny_out'].sum() / first['amount_cny_in']:.0%}"
@@ -236,10 +240,10 @@ def _structuring(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
                 & (outs["amount_cny"] >= 0.5 * total)
             ]
             reason = (
-                f"structuring: {len(chain)} cash deposits of {_money(min(r.amount_cny for r in chain))}–"
-                f"{_money(max(r.amount_cny for r in chain))}, each just under the {_money(threshold)} reporting "
-                f"threshold, {_money(total)} in {(last - chain[0].local_ts) / pd.Timedelta(days=1):.1f} days"
-                + (f", then {_money(after['amount_cny'].sum())} transferred out" if len(after) else "")
+                f"structuring: {len(chain)} cash deposits of {_money(min(r.amount_cny for r in chain), rules.currency)}–"
+                f"{_money(max(r.amount_cny for r in chain), rules.currency)}, each just under the {_money(threshold, rules.currency)} reporting "
+                f"threshold, {_money(total, rules.currency)} in {(last - chain[0].local_ts) / pd.Timedelta(days=1):.1f} days"
+                + (f", then {_money(after['amount_cny'].sum(), rules.currency)} transferred out" if len(after) else "")
                 + f" / 拆分存现：{len(chain)}笔略低于申报阈值的现金存入"
                 + ("后转出" if len(after) else "")
             )
@@ -262,8 +266,8 @@ def _late_night_large(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
         & (hour < end_hour)
     ]
     reasons = [
-        f"late-night large transfer: {_money(a)} sent to a person at {t:%H:%M} local time "
-        f"(between {start_hour:02d}:00 and {end_hour:02d}:00) / 深夜大额转出：{t:%H:%M}转出{_money(a)}"
+        f"late-night large transfer: {_money(a, rules.currency)} sent to a person at {t:%H:%M} local time "
+        f"(between {start_hour:02d}:00 and {end_hour:02d}:00) / 深夜大额转出：{t:%H:%M}转出{_money(a, rules.currency)}"
         for a, t in zip(hit["amount_cny"], hit["local_ts"])
     ]
     return _hits(hit["flow_id"], "late_night_large", "ln:" + hit["flow_id"].astype(str), reasons)
@@ -296,8 +300,8 @@ def _spending_spike(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFrame:
         return _no_hits()
     hit = purchases.merge(spikes[["customer_id", "day", "total", "n", "baseline"]], on=["customer_id", "day"])
     reasons = [
-        f"spending spike: {int(n)} purchases totalling {_money(total)} on {day:%Y-%m-%d}, "
-        f"{total / baseline:.0f}× the customer's usual busy day ({_money(baseline)}) / 消费突增：单日{int(n)}笔共{_money(total)}，"
+        f"spending spike: {int(n)} purchases totalling {_money(total, rules.currency)} on {day:%Y-%m-%d}, "
+        f"{total / baseline:.0f}× the customer's usual busy day ({_money(baseline, rules.currency)}) / 消费突增：单日{int(n)}笔共{_money(total, rules.currency)}，"
         f"为平日高位的{total / baseline:.0f}倍"
         for n, total, day, baseline in zip(hit["n"], hit["total"], hit["day"], hit["baseline"])
     ]
@@ -342,9 +346,9 @@ def _new_counterparty_burst(frame: pd.DataFrame, rules: RiskRules) -> pd.DataFra
         members = new.iloc[i:end]
         reason = (
             f"new-counterparty burst: {len(members)} persons never dealt with before, "
-            f"{_money(window_sums[i])} within {rules.burst_hours:.0f} h from "
+            f"{_money(window_sums[i], rules.currency)} within {rules.burst_hours:.0f} h from "
             f"{members['local_ts'].iloc[0]:%Y-%m-%d %H:%M} / 新交易对手激增：{rules.burst_hours:.0f}小时内"
-            f"{len(members)}个新对手共{_money(window_sums[i])}"
+            f"{len(members)}个新对手共{_money(window_sums[i], rules.currency)}"
         )
         event = f"nb:{members['flow_id'].iloc[0]}"
         rows.extend((flow_id, event, reason) for flow_id in members["flow_id"])

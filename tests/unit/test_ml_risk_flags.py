@@ -101,6 +101,15 @@ def test_thresholds_are_parameters(book) -> None:
     assert strict.model_version != flag_risky_flows(book).model_version
 
 
+def test_reasons_name_the_reporting_currency(book, result) -> None:
+    # A warehouse reporting in CZK (PKDD'99) must not call its amounts CNY in a flag's reason.
+    czk = flag_risky_flows(book, RiskRules(currency="CZK"))
+    assert len(czk.flags) == len(result.flags) > 0
+    assert czk.flags["reason"].str.contains("CZK ").all()
+    assert not czk.flags["reason"].str.contains("CNY").any()
+    assert result.flags["reason"].str.contains("CNY ").all()
+
+
 def test_internal_transfers_are_not_screened(book) -> None:
     internal = book.assign(is_internal_transfer=book["tag"].eq("ln"))
     assert "late_night_large" not in ",".join(flag_risky_flows(internal).flags["rules"])

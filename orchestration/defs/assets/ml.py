@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 from ml.forecast import forecast_flow_groups
-from ml.risk_flags import flag_risky_flows
+from ml.risk_flags import RiskRules, flag_risky_flows
 from ml.segmentation import INPUT_COLUMNS, segment_customers
 from orchestration.ml_io import save_artifact, write_result
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
@@ -199,7 +199,7 @@ def risk_flags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
                       counterparty_id, is_internal_transfer, is_echo
                from marts.fct_fund_flows"""
         ).df()
-        result = flag_risky_flows(flows)
+        result = flag_risky_flows(flows, RiskRules(currency=settings.reporting_currency))
         write_result(con, "risk_flags", result.flags, result.model_version, trained_at)
     artifact = save_artifact(settings.models_dir, "risk_flags", result.model_version, result.rules)
     return dg.MaterializeResult(
