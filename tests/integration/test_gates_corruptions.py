@@ -258,8 +258,18 @@ def test_on_clean_demo_data_every_gate_passes(built_world, tmp_path) -> None:
         ).fetchone()
     finally:
         con.close()
-    drift_first_runs = len(drift_checks)  # first run: no baseline, nothing to store per expectation
-    assert (checks_stored, failures) == (len(evaluations) - drift_first_runs, 0)
+    # Not validated, so not stored: the drift checks' first run (no baseline yet) and the gates of
+    # the real-format adapters' tables (PKDD'99, Online Retail, CDNOW), which the demo does not
+    # deliver. Any other gate passing with a note would be a gate that checked nothing.
+    noted = [e for e in evaluations if "note" in e.metadata]
+    drift_first_runs = [e for e in noted if e.check_name == "drift_vs_previous_run"]
+    undelivered = {e.asset_key.to_user_string() for e in noted if e.check_name != "drift_vs_previous_run"}
+    assert len(drift_first_runs) == len(drift_checks)
+    assert undelivered and all(
+        any(f"_{channel}__" in key or f"/{channel}__" in key for channel in ("berka", "online_retail", "cdnow"))
+        for key in undelivered
+    ), undelivered
+    assert (checks_stored, failures) == (len(evaluations) - len(noted), 0)
     index = home / "docs" / "quality" / "index.html"
     assert index.exists() and "FAILED" not in index.read_text(encoding="utf-8")
 
