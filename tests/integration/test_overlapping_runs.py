@@ -36,15 +36,19 @@ def two_refreshes(tmp_path_factory) -> tuple[Path, list[subprocess.CompletedProc
          "import dagster as dg; prepare_dagster_home(load_settings()); dg.DagsterInstance.get()"],
         env=env, check=True,
     )
-    processes = [
-        subprocess.Popen([str(FUNDFLOW), "refresh", *flags], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-        for flags in ([], ["--incremental"])
-    ]
-    results = []
-    for process in processes:
-        output, _ = process.communicate(timeout=1800)
-        results.append(subprocess.CompletedProcess(process.args, process.returncode, output))
+    # Output goes to files, not pipes: Dagster's compute-log capture starts `tail -F` helpers that
+    # can outlive the refresh and keep a pipe open, so reading a pipe to EOF could hang while the
+    # refresh itself has exited. wait() is on the process, which is what the test is about.
+    outputs = [home / f"refresh-{n}.out" for n in range(2)]
+    with open(outputs[0], "w") as full_out, open(outputs[1], "w") as incremental_out:
+        processes = [
+            subprocess.Popen([str(FUNDFLOW), "refresh", *flags], env=env, stdout=out, stderr=subprocess.STDOUT)
+            for flags, out in ((["--full"], full_out), (["--incremental"], incremental_out))
+        ]
+        for process in processes:
+            process.wait(timeout=1800)
+    results = [subprocess.CompletedProcess(process.args, process.returncode, out.read_text())
+               for process, out in zip(processes, outputs)]
     return home, results
 
 
