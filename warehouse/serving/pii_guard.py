@@ -36,7 +36,9 @@ PATTERNS: dict[str, str] = {
     # the Luhn check below, which record numbers and amounts almost never pass by chance.
     # (UnionPay 62, Visa 4, Mastercard 5/2-series, Amex 34/37; mainland debit accounts 62/4/5/6).
     # A leading 1 or 2 is left out on purpose: record numbers here start with a date (2025...).
-    "a card or account number": r"(^|[^0-9.])[3-6][0-9]{12,18}([^0-9]|$)",
+    # Digits inside a longer alphanumeric token (a hex hash used as a record id) are not a number
+    # anyone would read as a card: letters on either side end the candidate.
+    "a card or account number": r"(^|[^0-9A-Za-z.])[3-6][0-9]{12,18}([^0-9A-Za-z]|$)",
 }
 _LUHN_CHECKED = "a card or account number"
 _ID_CHECKED = "a resident ID number"
