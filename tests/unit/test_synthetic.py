@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse.landing.specs import SOURCES
+from warehouse.landing.specs import DEMO_SOURCES
 from warehouse.synthetic import DirtRates, GenerationSummary, generate
 from warehouse.synthetic.identity import id_check_char, luhn_valid
 
@@ -68,7 +68,7 @@ def parsed(landing, dirt) -> dict[str, list[dict]]:
     malformed = {(f, int(n)) for f, n in zip(dirt.loc[dirt.dirt_type == "malformed", "source_file"],
                                              dirt.loc[dirt.dirt_type == "malformed", "source_line"])}
     out: dict[str, list[dict]] = {}
-    for spec in SOURCES:
+    for spec in DEMO_SOURCES:
         rows = []
         for path in sorted((landing / spec.channel).glob(spec.pattern)):
             rel = f"{spec.channel}/{path.name}"
@@ -161,7 +161,7 @@ def test_expected_files_exist(landing):
 
 def test_every_file_parses_with_its_spec(landing, dirt):
     malformed = Counter(dirt.loc[dirt.dirt_type == "malformed", "source_file"])
-    for spec in SOURCES:
+    for spec in DEMO_SOURCES:
         paths = sorted((landing / spec.channel).glob(spec.pattern))
         assert paths, spec.table
         for path in paths:
@@ -179,7 +179,7 @@ def test_every_file_parses_with_its_spec(landing, dirt):
 
 def test_csv_files_round_trip_through_pythons_csv_writer(landing):
     """Minimal quoting and \n line ends, exactly as csv.writer / pandas would write them."""
-    for spec in SOURCES:
+    for spec in DEMO_SOURCES:
         if spec.file_format != "csv":
             continue
         for path in sorted((landing / spec.channel).glob(spec.pattern))[:40]:

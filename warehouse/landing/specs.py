@@ -45,7 +45,8 @@ class SourceSpec:
 
 LINEAGE_COLUMNS = ("_source_file", "_source_line", "_loaded_at")
 
-SOURCES: tuple[SourceSpec, ...] = (
+# The channels the synthetic demo delivers; every demo landing holds files for each of these.
+DEMO_SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         channel="bank",
         entity="transactions",
@@ -164,13 +165,13 @@ SOURCES: tuple[SourceSpec, ...] = (
 )
 
 
-# Real-world formats live in their own modules (one per adapter) and are registered here.
+# Real-world formats live in their own modules (one per adapter). A demo landing has none of
+# their files, so code that expects every source to be delivered iterates DEMO_SOURCES.
 from warehouse.landing.specs_berka import BERKA_SOURCES  # noqa: E402
-
-SOURCES = SOURCES + BERKA_SOURCES
 from warehouse.landing.specs_retail import RETAIL_SOURCES  # noqa: E402
 
-SOURCES = SOURCES + RETAIL_SOURCES
+ADAPTER_SOURCES: tuple[SourceSpec, ...] = BERKA_SOURCES + RETAIL_SOURCES
+SOURCES: tuple[SourceSpec, ...] = DEMO_SOURCES + ADAPTER_SOURCES
 
 
 def delivered_sources(landing_dir: Path) -> list[SourceSpec]:
