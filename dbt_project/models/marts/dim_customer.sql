@@ -1,46 +1,13 @@
--- One row per CRM customer (and per PKDD'99 client, from int_berka__customers): pseudonymous
+-- One row per customer of the CRM and of each adapter source (int_customers_latest): pseudonymous
 -- customer_id, masked display values, demographics and how many identifiers of each channel
 -- resolve to the customer. No clear personal data.
 -- Age and age band are as of the warehouse date (newest flow_date), so reruns agree.
 -- valid_from / version_count come from the SCD2 snapshot crm_customers_snapshot (all versions
 -- are in dim_customer_history); this table stays one row per customer, the current version.
 
-with crm_customers as (
+with latest_record as (
 
-    select * from {{ ref('stg_crm__customers') }}
-    where reject_reason is null
-
-),
-
-berka_customers as (
-
-    -- PKDD'99 clients, shaped like the CRM master (int_berka__customers)
-    select * from {{ ref('int_berka__customers') }}
-
-),
-
-adapter_customers as (
-
-    -- Online Retail and CDNOW customers, shaped like the CRM master (issue 11 adapters)
-    select * from {{ ref('int_online_retail__customers') }}
-    union all by name
-    select * from {{ ref('int_cdnow__customers') }}
-
-),
-
-customers as (
-
-    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
-        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
-    from crm_customers
-    union all by name
-    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
-        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
-    from berka_customers
-    union all by name
-    select customer_id, name_masked, phone_masked, email_masked, gender, birth_date, city,
-        acquisition_channel, registered_date, updated_ts, _source_file, _source_line
-    from adapter_customers
+    select * from {{ ref('int_customers_latest') }}
 
 ),
 
@@ -71,18 +38,6 @@ flows as (
 as_of as (
 
     select coalesce(max(flow_date), current_date) as as_of_date from flows
-
-),
-
-latest_record as (
-
-    -- the CRM may deliver a customer more than once (updates): keep the newest record
-    select *
-    from customers
-    qualify row_number() over (
-        partition by customer_id
-        order by updated_ts desc nulls last, _source_file desc, _source_line desc
-    ) = 1
 
 ),
 
