@@ -3,32 +3,19 @@
 -- orders on one day), so only the same line at the same position of another file is a
 -- re-delivered copy: key (row_hash, _source_line); the first file by name is kept.
 
-with staged as (
+with deduped as (
 
-    select * from {{ ref('stg_cdnow__purchases') }}
-    where reject_reason is null
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over copies as copy_number,
-        count(*) over (partition by row_hash, _source_line) - 1 as duplicate_count
-    from staged
-    window copies as (partition by row_hash, _source_line order by _source_file)
+    {{ exact_copies_removed('stg_cdnow__purchases', ['row_hash', '_source_line'], order_columns=['_source_file']) }}
 
 ),
 
 final as (
 
     select
-        * exclude (copy_number, reject_reason),
+        *,
         cast(customer_number as varchar) || ':' || strftime(purchase_date, '%Y%m%d') || ':' || cast(_source_line as varchar)
             as purchase_id
-    from ranked
-    where copy_number = 1
+    from deduped
 
 )
 

@@ -4,32 +4,19 @@
 -- invoice at the same minute, which the published cleaning rules drop. The first copy by
 -- (_source_file, _source_line) is kept and duplicate_count says how many copies were dropped.
 
-with staged as (
+with deduped as (
 
-    select * from {{ ref('stg_online_retail__invoice_lines') }}
-    where reject_reason is null
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over copies as copy_number,
-        count(*) over (partition by row_hash) - 1 as duplicate_count
-    from staged
-    window copies as (partition by row_hash order by _source_file, _source_line)
+    {{ exact_copies_removed('stg_online_retail__invoice_lines', ['row_hash']) }}
 
 ),
 
 final as (
 
     select
-        * exclude (copy_number, reject_reason),
+        *,
         -- stable across re-deliveries: the invoice plus the content of the line
         invoice_no || ':' || left(row_hash, 16) as invoice_line_id
-    from ranked
-    where copy_number = 1
+    from deduped
 
 )
 
