@@ -5,30 +5,7 @@
 --     with the raw row re-read from raw.* and rendered as JSON (delivered column -> text).
 -- Exact duplicates are not rejects: dedup models keep one copy and count the others.
 
-{% set staged = [
-    ('bank__transactions', 'stg_bank__transactions'),
-    ('payments__trades', 'stg_payments__trades'),
-    ('payments__users', 'stg_payments__users'),
-    ('ecommerce__order_lines', 'stg_ecommerce__order_lines'),
-    ('cards__accounts', 'stg_cards__accounts'),
-    ('cards__statements', 'stg_cards__statements'),
-    ('cards__transactions', 'stg_cards__transactions'),
-    ('crm__customers', 'stg_crm__customers'),
-    ('crm__accounts', 'stg_crm__accounts'),
-    ('crm__surveys', 'stg_crm__surveys'),
-    ('crm__marketing_spend', 'stg_crm__marketing_spend'),
-    ('reference__fx_rates', 'stg_reference__fx_rates'),
-    ('berka__account', 'stg_berka__accounts'),
-    ('berka__client', 'stg_berka__clients'),
-    ('berka__disp', 'stg_berka__dispositions'),
-    ('berka__order', 'stg_berka__orders'),
-    ('berka__trans', 'stg_berka__transactions'),
-    ('berka__loan', 'stg_berka__loans'),
-    ('berka__card', 'stg_berka__cards'),
-    ('berka__district', 'stg_berka__districts'),
-    ('online_retail__invoice_lines', 'stg_online_retail__invoice_lines'),
-    ('cdnow__purchases', 'stg_cdnow__purchases'),
-] %}
+{% set staged = staged_sources() %}
 
 with landing_rejects as (
 
