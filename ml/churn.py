@@ -131,27 +131,36 @@ def daily_activity(flows: pd.DataFrame, passive_categories: Sequence[str]) -> pd
         return np.asarray([bool(test(c)) for c in categories], dtype=bool)[category_codes] if len(categories) else np.zeros(0, bool)
 
     passive = set(passive_categories)
-    # Customers as sorted integer codes before grouping: a groupby on (int, day) is several times
-    # cheaper than on (string, day) at 10M flows, and every cutoff reuses the codes.
     customer_codes, customers = pd.factorize(flows["customer_id"], sort=True)
-    frame = pd.DataFrame(
+    columns = {
+        "active": (~of_category(lambda c: c in passive)).astype("int64"),
+        "inflow": np.where(counted.to_numpy() & is_in, amount, 0.0),
+        "outflow": np.where(counted.to_numpy() & ~is_in, amount, 0.0),
+        "salary": np.where(is_in & of_category(lambda c: c == "salary"), amount, 0.0),
+        "consumption": (~is_in & of_category(lambda c: c.startswith("consumption:"))).astype("int64"),
+        "investment_out": (~is_in & of_category(lambda c: c == "investment")).astype("int64"),
+        # Interest credited tracks the balance kept: money withdrawn before leaving shows here.
+        "interest_in": np.where(is_in & of_category(lambda c: c == "interest"), amount, 0.0),
+    }
+    # One int64 key per (customer, day) and a bincount per column: a pandas group-by on
+    # (code, day) was 6.5 s of the model's 28 s at 10.8M flows; np.unique sorts the keys, so rows
+    # come out sorted by customer, then day (per-customer first / last / max are segment ends).
+    days = day.to_numpy()
+    valid = ~np.isnat(days)
+    day_numbers = days[valid].astype("datetime64[D]").view("int64")
+    first = int(day_numbers.min()) if len(day_numbers) else 0
+    span = int(day_numbers.max()) - first + 1 if len(day_numbers) else 1
+    keys, inverse = np.unique(customer_codes[valid].astype("int64") * span + (day_numbers - first), return_inverse=True)
+    daily = pd.DataFrame(
         {
-            "code": customer_codes,
-            "day": day.to_numpy(),
-            "active": (~of_category(lambda c: c in passive)).astype(int),
-            "inflow": np.where(counted.to_numpy() & is_in, amount, 0.0),
-            "outflow": np.where(counted.to_numpy() & ~is_in, amount, 0.0),
-            "salary": np.where(is_in & of_category(lambda c: c == "salary"), amount, 0.0),
-            "consumption": (~is_in & of_category(lambda c: c.startswith("consumption:"))).astype(int),
-            "investment_out": (~is_in & of_category(lambda c: c == "investment")).astype(int),
-            # Interest credited tracks the balance kept: money withdrawn before leaving shows here.
-            "interest_in": np.where(is_in & of_category(lambda c: c == "interest"), amount, 0.0),
+            "customer_id": pd.Categorical.from_codes(keys // span, categories=pd.Index(customers)),
+            "day": (keys % span + first).astype("datetime64[D]").astype(days.dtype),
         }
     )
-    # Sorted by customer, then day: per-customer first / last / max become segment ends below.
-    daily = frame.groupby(["code", "day"], as_index=False, sort=True).sum()
-    daily.insert(0, "customer_id", pd.Categorical.from_codes(daily.pop("code").to_numpy(), categories=pd.Index(customers)))
-    return daily.reset_index(drop=True)
+    for name, values in columns.items():
+        summed = np.bincount(inverse, weights=values[valid].astype("float64"), minlength=len(keys))
+        daily[name] = summed.astype(values.dtype) if values.dtype.kind == "i" else summed
+    return daily
 
 
 def _customer_codes(daily: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
@@ -165,12 +174,17 @@ def _customer_codes(daily: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
 def features_at(daily: pd.DataFrame, cutoff: pd.Timestamp, active_within_days: int | None = HORIZON_DAYS) -> pd.DataFrame:
     """Features from days before ``cutoff`` for every customer active within
     ``active_within_days`` before it (None: active at all before it)."""
+    return _features_at(daily, cutoff, active_within_days)[0]
+
+
+def _features_at(daily: pd.DataFrame, cutoff: pd.Timestamp, active_within_days: int | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """``features_at`` and which customers (of ``_customer_codes(daily)``) it kept."""
     cutoff = pd.Timestamp(cutoff).normalize()
     # Integer customer codes and day ages + bincount: this runs once per cutoff on millions of
     # customer-days, where a string groupby per cutoff was the model's main cost.
     codes, customers = _customer_codes(daily)
     n = len(customers)
-    age_all = (cutoff - daily["day"]).dt.days.to_numpy()
+    age_all = _day_number(cutoff) - _day_numbers(daily["day"])
     history = age_all > 0
     active = history & (daily["active"].to_numpy() > 0)
 
@@ -211,7 +225,19 @@ def features_at(daily: pd.DataFrame, cutoff: pd.Timestamp, active_within_days: i
             "log_interest_in_90": np.log1p(np.clip(interest_90, 0, None)),
         }
     )
-    return features[keep].reset_index(drop=True).assign(cutoff=cutoff)
+    return features[keep].reset_index(drop=True).assign(cutoff=cutoff), keep
+
+
+def _day_numbers(days: pd.Series) -> np.ndarray:
+    # Days since 1970 as integers by integer division of the raw ticks: ``(cutoff - day).dt.days``
+    # per cutoff cost 2.8 s at 100k customers, ``astype("datetime64[D]")`` still 1.9 s.
+    values = days.to_numpy()
+    unit, count = np.datetime_data(values.dtype)
+    return values.view("int64") // (np.timedelta64(1, "D") // np.timedelta64(count, unit))
+
+
+def _day_number(day: pd.Timestamp) -> int:
+    return int(np.datetime64(pd.Timestamp(day).normalize().date(), "D").view("int64"))
 
 
 def _segment_ends(codes: np.ndarray, age: np.ndarray, mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -241,7 +267,7 @@ def labels_at(daily: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int = HOR
     (every customer in ``daily``)."""
     cutoff = pd.Timestamp(cutoff).normalize()
     codes, customers = _customer_codes(daily)
-    days_after = (daily["day"] - cutoff).dt.days.to_numpy()
+    days_after = _day_numbers(daily["day"]) - _day_number(cutoff)
     in_window = (days_after >= 0) & (days_after < horizon_days) & (daily["active"].to_numpy() > 0)
     active = np.bincount(codes[in_window], minlength=len(customers)) > 0
     return pd.Series((~active).astype(int), index=customers, name="churned")
@@ -251,9 +277,10 @@ def training_panel(daily: pd.DataFrame, cutoffs: list[pd.Timestamp], horizon_day
     """Features and label per (customer, cutoff), for customers active before each cutoff."""
     parts = []
     for cutoff in cutoffs:
-        features = features_at(daily, cutoff)
-        labels = labels_at(daily, cutoff, horizon_days)
-        parts.append(features.assign(churned=features["customer_id"].map(labels).fillna(1).astype(int)))
+        features, kept = _features_at(daily, cutoff, HORIZON_DAYS)
+        # labels_at covers every customer in the order features_at keeps them: select, not map.
+        labels = labels_at(daily, cutoff, horizon_days).to_numpy()[kept]
+        parts.append(features.assign(churned=labels.astype(int)))
     if not parts:
         raise ValueError("churn: no cutoffs")
     return pd.concat(parts, ignore_index=True)
@@ -268,13 +295,24 @@ def monthly_cutoffs(last_cutoff: pd.Timestamp, first_possible: pd.Timestamp, ste
     return cutoffs[::-1]
 
 
+def fit_sample(customers: np.ndarray, rows: int) -> np.ndarray | None:
+    """The customers whose panel rows a model is fitted on: ``None`` (everyone) for up to
+    ``MAX_FIT_ROWS`` rows, above that a seeded sample of whole customers (all their cutoffs) of
+    about ``MAX_FIT_ROWS`` rows. ``customers``: every customer in a panel of ``rows`` rows."""
+    if rows <= MAX_FIT_ROWS:
+        return None
+    customers = np.sort(customers)
+    return np.random.default_rng(0).choice(customers, int(len(customers) * MAX_FIT_ROWS / rows), replace=False)
+
+
 def fit_churn_model(panel: pd.DataFrame) -> CalibratedClassifierCV:
     """Deterministic: the logistic fit is convex, the calibration folds are unshuffled and the
     sample above ``MAX_FIT_ROWS`` is seeded."""
-    if len(panel) > MAX_FIT_ROWS:
-        customers = np.sort(panel["customer_id"].unique())
-        keep = np.random.default_rng(0).choice(customers, int(len(customers) * MAX_FIT_ROWS / len(panel)), replace=False)
-        panel = panel[panel["customer_id"].isin(keep)]
+    keep = fit_sample(panel["customer_id"].unique(), len(panel))
+    return _fit(panel if keep is None else panel[panel["customer_id"].isin(keep)])
+
+
+def _fit(panel: pd.DataFrame) -> CalibratedClassifierCV:
     labels = panel["churned"].to_numpy()
     if len(np.unique(labels)) < 2 or min(np.bincount(labels)) < 5:
         raise ValueError("churn: need at least 5 churned and 5 retained rows to fit")
@@ -361,15 +399,30 @@ def churn_risk(
     train_cutoffs = [c for c in cutoffs if c + pd.Timedelta(days=horizon_days) <= held_out[0]]
     if not train_cutoffs:
         raise ValueError("churn: no training cutoff whose label window ends before the held-out period")
-    panel = training_panel(daily, cutoffs, horizon_days)
-    backtest_model = fit_churn_model(panel[panel["cutoff"].isin(train_cutoffs)])
-    evaluation = {
-        f"heldout_{name}": value
-        for name, value in evaluate(backtest_model, panel[panel["cutoff"].isin(held_out)]).items()
-    }
+    # The panel is built only for the customers the fits use (fit_churn_model's seeded sample,
+    # drawn here from a cheap pass that finds who is scored at each cutoff) plus every customer at
+    # the held-out cutoffs: the same models and evaluation as a panel of everyone at every cutoff,
+    # which at 100k customers was 13 s of the model's 28 s for rows the fits then dropped.
+    scored = _scored_customers(daily, cutoffs)
+    backtest_keep = _fit_sample_of(scored, train_cutoffs, daily)
+    final_keep = _fit_sample_of(scored, cutoffs, daily)
+    if backtest_keep is None or final_keep is None:
+        fit_panel = training_panel(daily, cutoffs, horizon_days)
+        held_out_panel = fit_panel[fit_panel["cutoff"].isin(held_out)]
+    else:
+        fit_customers = np.union1d(backtest_keep, final_keep)
+        fit_daily = daily[daily["customer_id"].isin(fit_customers)].reset_index(drop=True)
+        fit_panel = training_panel(fit_daily, cutoffs, horizon_days)
+        held_out_panel = training_panel(daily, held_out, horizon_days)
+    backtest_panel = fit_panel[fit_panel["cutoff"].isin(train_cutoffs)]
+    if backtest_keep is not None:
+        backtest_panel = backtest_panel[backtest_panel["customer_id"].isin(backtest_keep)]
+    backtest_model = _fit(backtest_panel)
+    evaluation = {f"heldout_{name}": value for name, value in evaluate(backtest_model, held_out_panel).items()}
     evaluation |= {"train_cutoffs": float(len(train_cutoffs)), "heldout_cutoffs": float(len(held_out))}
-    model = fit_churn_model(panel)
-    evaluation["train_rows"] = float(len(panel))
+    final_panel = fit_panel if final_keep is None else fit_panel[fit_panel["customer_id"].isin(final_keep)]
+    model = _fit(final_panel)
+    evaluation["train_rows"] = float(sum(len(scored[c]) for c in cutoffs))
     current = features_at(daily, as_of)
     scores = predict_churn(model, current).merge(current[["customer_id", *FEATURES]], on="customer_id")
     if customers is not None:
@@ -381,11 +434,33 @@ def churn_risk(
         scores.loc[inactive, "top_features"] = f"no activity in the last {horizon_days} days"
     scores = scores.sort_values("customer_id", kind="stable").reset_index(drop=True)
     coefficients = dict(zip(FEATURES, model.calibrated_classifiers_[0].estimator.named_steps["logit"].coef_[0].round(4).tolist()))
-    return ChurnResult(scores, evaluation, coefficients, model, _model_version(panel, horizon_days))
+    return ChurnResult(scores, evaluation, coefficients, model, _model_version([final_panel, held_out_panel], horizon_days))
 
 
-def _model_version(panel: pd.DataFrame, horizon_days: int) -> str:
+def _scored_customers(daily: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> dict[pd.Timestamp, np.ndarray]:
+    """Per cutoff, the codes of the customers ``features_at`` scores there (active in the
+    ``HORIZON_DAYS`` before it): one bincount per cutoff instead of every feature."""
+    codes, customers = _customer_codes(daily)
+    days, active = _day_numbers(daily["day"]), daily["active"].to_numpy() > 0
+    scored = {}
+    for cutoff in cutoffs:
+        day = _day_number(cutoff)
+        recent = active & (days < day) & (days >= day - HORIZON_DAYS)
+        scored[cutoff] = np.flatnonzero(np.bincount(codes[recent], minlength=len(customers)))
+    return scored
+
+
+def _fit_sample_of(scored: dict, cutoffs: list[pd.Timestamp], daily: pd.DataFrame) -> np.ndarray | None:
+    """``fit_sample`` of the panel of ``cutoffs`` without building it: its customers and row count."""
+    _, customers = _customer_codes(daily)
+    in_panel = np.unique(np.concatenate([scored[c] for c in cutoffs]))
+    return fit_sample(customers[in_panel].to_numpy(), sum(len(scored[c]) for c in cutoffs))
+
+
+def _model_version(panels: list[pd.DataFrame], horizon_days: int) -> str:
+    # The fingerprint of the data: the rows the scoring model was fitted on and the held-out rows.
     config = json.dumps({"features": FEATURES, "horizon_days": horizon_days, "c": REGULARISATION_C, "rev": MODEL_REVISION}, sort_keys=True)
     digest = hashlib.sha256(config.encode())
-    digest.update(pd.util.hash_pandas_object(panel, index=False).to_numpy().tobytes())
+    for panel in panels:
+        digest.update(pd.util.hash_pandas_object(panel, index=False).to_numpy().tobytes())
     return f"{MODEL_NAME}-{MODEL_REVISION}-{digest.hexdigest()[:10]}"
