@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml import churn
 from ml.churn import FEATURES, churn_risk, daily_activity, features_at, labels_at
 from orchestration.ml_io import dbt_project_var
 
@@ -103,3 +104,26 @@ def test_the_activity_rule_is_the_dbt_var_and_has_no_second_copy() -> None:
         dbt_project_var("not_a_var")
     with pytest.raises(TypeError):
         churn_risk(pd.DataFrame())  # no default list to fall back on
+
+
+def test_panel_built_for_the_fit_sample_gives_the_models_of_the_full_panel(planted, monkeypatch) -> None:
+    # churn_risk builds the training panel only for the customers fit_churn_model's seeded sample
+    # keeps (plus everyone at the held-out cutoffs). With a row cap that forces sampling, its
+    # evaluation and scores must be those of the full panel of everyone at every cutoff.
+    flows, _, daily = planted
+    monkeypatch.setattr(churn, "MAX_FIT_ROWS", 1_500)
+    as_of = END + pd.Timedelta(days=1)
+    result = churn_risk(flows, as_of, passive_categories=PASSIVE)
+    cutoffs = churn.monthly_cutoffs(as_of - pd.Timedelta(days=90), daily["day"].min() + pd.Timedelta(days=90))
+    held_out = cutoffs[-3:]
+    train = [c for c in cutoffs if c + pd.Timedelta(days=90) <= held_out[0]]
+    panel = churn.training_panel(daily, cutoffs)
+    assert result.evaluation["train_rows"] == len(panel) > 2 * churn.MAX_FIT_ROWS  # the sample is in play
+    backtest = churn.fit_churn_model(panel[panel["cutoff"].isin(train)])
+    expected = churn.evaluate(backtest, panel[panel["cutoff"].isin(held_out)])
+    assert result.evaluation["heldout_roc_auc"] == pytest.approx(expected["roc_auc"], abs=1e-12)
+    assert result.evaluation["heldout_brier"] == pytest.approx(expected["brier"], abs=1e-12)
+    current = features_at(daily, as_of)
+    reference = churn.predict_churn(churn.fit_churn_model(panel), current).set_index("customer_id")
+    scores = result.scores.set_index("customer_id").loc[reference.index]
+    np.testing.assert_allclose(scores["churn_probability"], reference["churn_probability"], atol=1e-12)

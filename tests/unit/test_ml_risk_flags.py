@@ -123,3 +123,31 @@ def test_missing_columns_are_a_clear_error(book) -> None:
 def test_no_flows_no_flags(book) -> None:
     empty = flag_risky_flows(book.iloc[0:0])
     assert empty.flags.empty and list(empty.flags.columns) == OUTPUT_COLUMNS
+
+
+def test_flags_do_not_depend_on_row_order_even_for_flows_at_the_same_instant(book, result) -> None:
+    # Flows are screened in (customer, local time, flow_id) order; flow_id breaks ties of one
+    # customer's same instant, so a structuring chain whose deposits share a timestamp still gets
+    # one event id, whatever order the warehouse returns the rows in.
+    tied = book.copy()
+    deposits = tied.index[tied["tag"] == "st"][:4]
+    tied.loc[deposits, "flow_ts"] = tied.loc[deposits[0], "flow_ts"]
+    tied.loc[deposits, "flow_id"] = ["F900003", "F900001", "F900004", "F900002"]
+    reference = flag_risky_flows(tied).flags
+    for seed in range(3):
+        shuffled = tied.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+        pd.testing.assert_frame_equal(flag_risky_flows(shuffled).flags, reference)
+    chain = reference[reference["rules"] == "structuring"]
+    assert len(chain) == 5 and chain["event_id"].nunique() == 1
+    # The flows the result carries are the input's: same ids, amounts and timestamps.
+    merged = result.flags.merge(book, on="flow_id", suffixes=("", "_in"))
+    assert len(merged) == len(result.flags)
+    assert (merged["amount_cny"] == merged["amount_cny_in"]).all() and (merged["flow_ts"] == merged["flow_ts_in"]).all()
+    assert (merged["customer_id"] == merged["customer_id_in"]).all()
+
+
+def test_duplicate_flow_ids_are_a_clear_error(book) -> None:
+    # A duplicate id anywhere (here an ordinary salary flow no rule reads) is refused.
+    salary = book[book["category"] == "salary"].iloc[[0]]
+    with pytest.raises(ValueError, match="flow_id must be unique"):
+        flag_risky_flows(pd.concat([book, salary], ignore_index=True))
