@@ -200,8 +200,11 @@ def _require_unique_ids(flow_ids: pd.Series) -> None:
     # (a Python-object hash table) took 9.4 s.
     with duckdb.connect() as con:
         con.execute("set threads = 1")
-        ids = pd.DataFrame({"flow_id": flow_ids.reset_index(drop=True)})
-        duplicated = con.execute("select count(*) - count(distinct flow_id) from ids").fetchone()[0]
+        con.register("ids", pd.DataFrame({"flow_id": flow_ids.reset_index(drop=True)}))
+        # Repeats of an id, plus nulls beyond the first (pandas counts a second null as a duplicate).
+        duplicated = con.execute(
+            "select count(flow_id) - count(distinct flow_id) + greatest(count(*) - count(flow_id) - 1, 0) from ids"
+        ).fetchone()[0]
     if duplicated:
         raise ValueError(f"flow_id must be unique (one row per flow): {duplicated} duplicate id(s)")
 
