@@ -221,12 +221,16 @@ def test_the_guard_finds_clear_values_and_ignores_keys_record_numbers_and_masks(
     con = duckdb.connect()
     con.execute(
         """create table t as select * from (values
-             ('13812345678', 'e18d190eb52d66d7fa9cfba578b3e77a4bf9af5e73845f13812345678aa0000000'),
-             ('a zhang.san@example.com', 'z***@example.com'),
-             ('110101199003071233', 'CT202506220000001007'),
-             ('plain', '110101199003071234'),  -- date-shaped, wrong GB 11643 check digit: not an ID
-             ('6225881234567898', '622588******7890'),
-             ('plain', '****1234')) v(leaky, harmless)"""
+             ('13812345678', 'e18d190eb52d66d7fa9cfba578b3e77a4bf9af5e73845f13812345678aa0000000', '电话13912345678'),
+             ('a zhang.san@example.com', 'z***@example.com', 'ID: 110101199003071233'),
+             ('110101199003071233', 'CT202506220000001007', 'plain'),
+             ('plain', '110101199003071234', 'plain'),  -- date-shaped, wrong GB 11643 check digit: not an ID
+             ('6225881234567898', '622588******7890', 'plain'),
+             -- record ids: digit runs inside an alphanumeric token (hex + suffix, not a pure digest)
+             ('plain', 'ba5e0f13812345678aa:18', 'plain'),
+             ('plain', 'c0ffee110101199003071233ab:7', 'plain'),
+             ('plain', 'ab6225881234567898:3', 'plain'),
+             ('plain', '****1234', 'plain')) v(leaky, harmless, in_text)"""
     )
     findings = {(f.column, f.kind) for f in find_clear_pii(con, "memory", ("main",))}
     assert findings == {
@@ -234,6 +238,8 @@ def test_the_guard_finds_clear_values_and_ignores_keys_record_numbers_and_masks(
         ("leaky", "an e-mail address"),
         ("leaky", "a resident ID number"),
         ("leaky", "a card or account number"),
+        ("in_text", "a mobile phone number"),
+        ("in_text", "a resident ID number"),
     }
 
 

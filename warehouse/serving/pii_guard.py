@@ -20,14 +20,18 @@ from dataclasses import dataclass
 
 import duckdb
 
-# RE2 (DuckDB) has no look-around: digit boundaries are spelled as (^|[^0-9.]) ... ([^0-9]|$).
+# RE2 (DuckDB) has no look-around: boundaries are spelled as (^|[^0-9A-Za-z.]) ... ([^0-9A-Za-z]|$).
 # A run right after a decimal point is the fraction of a number (a probability or an amount
 # exported as text, 0.13984568871234), never an identifier; a run followed by ".0" still counts
-# (a phone number that went through a float column).
+# (a phone number that went through a float column). Digits inside a longer alphanumeric token
+# (a hex record id such as "ba5…f13812345678aa:18") are not a number anyone reads as a phone,
+# ID or card: at 10M flows such ids held letter-bounded 11-digit runs by chance and blocked the
+# publish. Text around a number (电话13812345678, "ID: 1101…") still counts: only ASCII letters
+# and digits join a token.
 PATTERNS: dict[str, str] = {
-    "a mobile phone number": r"(^|[^0-9.])1[3-9][0-9]{9}([^0-9]|$)",
+    "a mobile phone number": r"(^|[^0-9A-Za-z.])1[3-9][0-9]{9}([^0-9A-Za-z]|$)",
     "a resident ID number": (
-        r"(^|[^0-9.])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9]|$)"
+        r"(^|[^0-9A-Za-z.])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9A-Za-z]|$)"
     ),
     # The domain ends in a letters-only label (a TLD): "maki@8.2.0" in a bundled script is a
     # package version, not an address.
@@ -36,8 +40,6 @@ PATTERNS: dict[str, str] = {
     # the Luhn check below, which record numbers and amounts almost never pass by chance.
     # (UnionPay 62, Visa 4, Mastercard 5/2-series, Amex 34/37; mainland debit accounts 62/4/5/6).
     # A leading 1 or 2 is left out on purpose: record numbers here start with a date (2025...).
-    # Digits inside a longer alphanumeric token (a hex hash used as a record id) are not a number
-    # anyone would read as a card: letters on either side end the candidate.
     "a card or account number": r"(^|[^0-9A-Za-z.])[3-6][0-9]{12,18}([^0-9A-Za-z]|$)",
 }
 _LUHN_CHECKED = "a card or account number"
@@ -87,15 +89,15 @@ def resident_id_valid(value: str) -> bool:
 
 
 def _id_candidates(value: str) -> list[str]:
-    """18-character runs of digits (last may be X) that are not the fraction of a number."""
-    runs, current, after_point, previous = [], "", False, ""
+    """18-character runs of digits (last may be X): not the fraction of a number, not in a token."""
+    runs, current, in_token, previous = [], "", False, ""
     for char in value + " ":
         if (char.isascii() and char.isdigit()) or (char in "Xx" and len(current) == 17):
             if not current:
-                after_point = previous == "."
+                in_token = previous == "." or (previous.isascii() and previous.isalpha())
             current += char
         else:
-            if len(current) == 18 and not after_point:
+            if len(current) == 18 and not in_token and not (char.isascii() and char.isalpha()):
                 runs.append(current)
             current = ""
         previous = char
@@ -192,15 +194,16 @@ def clear_names_in_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
-    """Runs of ASCII digits of the given lengths, leaving out fractions (a run after a '.')."""
-    runs, current, after_point, previous = [], "", False, ""
+    """Runs of ASCII digits of the given lengths, leaving out fractions (a run after a '.') and
+    runs inside an alphanumeric token (an ASCII letter on either side)."""
+    runs, current, in_token, previous = [], "", False, ""
     for char in value + " ":
         if char.isdigit() and char.isascii():
             if not current:
-                after_point = previous == "."
+                in_token = previous == "." or (previous.isascii() and previous.isalpha())
             current += char
         else:
-            if shortest <= len(current) <= longest and not after_point:
+            if shortest <= len(current) <= longest and not in_token and not (char.isascii() and char.isalpha()):
                 runs.append(current)
             current = ""
         previous = char
