@@ -225,6 +225,8 @@ def test_the_guard_finds_clear_values_and_ignores_keys_record_numbers_and_masks(
              ('a zhang.san@example.com', 'z***@example.com', 'ID: 110101199003071233'),
              ('110101199003071233', 'CT202506220000001007', 'plain'),
              ('plain', '110101199003071234', 'plain'),  -- date-shaped, wrong GB 11643 check digit: not an ID
+             -- a record number: date-shaped, valid check digit, but no province starts with 20
+             ('plain', '202506202506221231', 'plain'),
              ('6225881234567898', '622588******7890', 'plain'),
              -- record ids: digit runs inside an alphanumeric token (hex + suffix, not a pure digest)
              ('plain', 'ba5e0f13812345678aa:18', 'plain'),

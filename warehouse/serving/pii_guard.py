@@ -8,7 +8,8 @@ on digit boundaries, an 18-character resident ID with a valid date, an unmasked 
 address, a Luhn-valid card or account number) because the marts are full of long digit runs
 and hex digests that are not personal data; pseudonymous keys (hex digests) are skipped.
 
-Resident ID candidates are confirmed with the GB 11643 check digit (ISO 7064 MOD 11-2) and card
+Resident ID candidates start with a province code (GB/T 2260: 11-15, 21-23, … 65; 71, 81-83;
+9x for foreigners' permanent residence IDs) and are confirmed with the GB 11643 check digit (ISO 7064 MOD 11-2) and card
 candidates with Luhn, so a date-shaped record number is not mistaken for an ID. Names have no
 shape: ``known_names`` (the clear names the warehouse itself received, see
 ``clear_names_in_warehouse``) are matched as whole values.
@@ -31,7 +32,8 @@ import duckdb
 PATTERNS: dict[str, str] = {
     "a mobile phone number": r"(^|[^0-9A-Za-z.])1[3-9][0-9]{9}([^0-9A-Za-z]|$)",
     "a resident ID number": (
-        r"(^|[^0-9A-Za-z.])[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9A-Za-z]|$)"
+        r"(^|[^0-9A-Za-z.])(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3]|9[1-6])[0-9]{4}"
+        r"(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]([^0-9A-Za-z]|$)"
     ),
     # The domain ends in a letters-only label (a TLD): "maki@8.2.0" in a bundled script is a
     # package version, not an address.
