@@ -50,44 +50,97 @@ snapshots as (
 
 ),
 
-targeted as (
-
-    select * from action_lists where is_targeted
-
-),
-
-untargeted as (
-
-    select * from action_lists where not is_targeted
-
-),
-
 -- Candidates share the snapshot, the list, the segment and the churn-risk band (a null
--- segment or band matches a null: "unknown" is a stratum of its own).
-candidate_controls as (
+-- segment or band matches a null: "unknown" is a stratum of its own). The nearest control is
+-- the one with the smallest |score difference|, ties by customer_id. Found with two ASOF joins
+-- (the nearest control score at or below, and at or above, the target's) instead of pairing
+-- every target with every control of its stratum: at 100k customers that pairing spilled
+-- past 38 GB and filled the disk.
+stratified as (
 
     select
-        targeted.snapshot_id,
-        targeted.list_name,
-        targeted.customer_id as target_customer_id,
-        untargeted.customer_id as control_customer_id,
-        abs(coalesce(targeted.score, 0) - coalesce(untargeted.score, 0)) as score_distance,
-        row_number() over (
-            partition by targeted.snapshot_id, targeted.list_name, targeted.customer_id
-            order by abs(coalesce(targeted.score, 0) - coalesce(untargeted.score, 0)), untargeted.customer_id
-        ) as nearness_rank
-    from targeted
-    inner join untargeted
-        on targeted.snapshot_id = untargeted.snapshot_id
-        and targeted.list_name = untargeted.list_name
-        and targeted.segment_name is not distinct from untargeted.segment_name
-        and targeted.churn_risk_band is not distinct from untargeted.churn_risk_band
+        *,
+        coalesce(score, 0) as score_value,
+        segment_name is null as segment_missing,
+        coalesce(segment_name, '') as segment_key,
+        churn_risk_band is null as band_missing,
+        coalesce(churn_risk_band, '') as band_key
+    from action_lists
+
+),
+
+control_scores as (
+
+    select distinct snapshot_id, list_name, segment_missing, segment_key, band_missing, band_key, score_value
+    from stratified
+    where not is_targeted
+
+),
+
+nearest_below as (
+
+    select targeted.*, control_scores.score_value as below_score
+    from (select * from stratified where is_targeted) as targeted
+    asof left join control_scores
+        on targeted.snapshot_id = control_scores.snapshot_id
+        and targeted.list_name = control_scores.list_name
+        and targeted.segment_missing = control_scores.segment_missing
+        and targeted.segment_key = control_scores.segment_key
+        and targeted.band_missing = control_scores.band_missing
+        and targeted.band_key = control_scores.band_key
+        and targeted.score_value >= control_scores.score_value
+
+),
+
+nearest_both as (
+
+    select nearest_below.*, control_scores.score_value as above_score
+    from nearest_below
+    asof left join (select *, -score_value as negated_score from control_scores) as control_scores
+        on nearest_below.snapshot_id = control_scores.snapshot_id
+        and nearest_below.list_name = control_scores.list_name
+        and nearest_below.segment_missing = control_scores.segment_missing
+        and nearest_below.segment_key = control_scores.segment_key
+        and nearest_below.band_missing = control_scores.band_missing
+        and nearest_below.band_key = control_scores.band_key
+        and -nearest_below.score_value >= control_scores.negated_score
+
+),
+
+-- the control score(s) at the smallest distance: one side, or both when they are equally near
+nearest_scores as (
+
+    select *, score_value - below_score as score_distance, below_score as control_score
+    from nearest_both
+    where below_score is not null
+        and (above_score is null or score_value - below_score <= above_score - score_value)
+    union all
+    select *, above_score - score_value as score_distance, above_score as control_score
+    from nearest_both
+    where above_score is not null
+        and (below_score is null or above_score - score_value <= score_value - below_score)
 
 ),
 
 matched_pairs as (
 
-    select * from candidate_controls where nearness_rank = 1
+    select
+        nearest_scores.snapshot_id,
+        nearest_scores.list_name,
+        nearest_scores.customer_id as target_customer_id,
+        min(controls.customer_id) as control_customer_id,
+        any_value(nearest_scores.score_distance) as score_distance
+    from nearest_scores
+    inner join stratified as controls
+        on not controls.is_targeted
+        and controls.snapshot_id = nearest_scores.snapshot_id
+        and controls.list_name = nearest_scores.list_name
+        and controls.segment_missing = nearest_scores.segment_missing
+        and controls.segment_key = nearest_scores.segment_key
+        and controls.band_missing = nearest_scores.band_missing
+        and controls.band_key = nearest_scores.band_key
+        and controls.score_value = nearest_scores.control_score
+    group by all
 
 ),
 
