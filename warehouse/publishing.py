@@ -218,8 +218,13 @@ def _copy_tables(
         con.execute(f"create schema if not exists {_NEW}.{serving_schema}")
         select_list = ", ".join(f'"{c}"' for c in kept)
         where = f" where {grant.row_filter}" if grant.row_filter else ""
+        # Stored in customer order: DuckDB keeps min/max per row group, so a one-customer question
+        # (the drill-down, a customer's monthly trend) reads a few row groups instead of all 10M
+        # rows (at 100k customers the drill-down's p95 was 282 ms unordered).
+        order = ' order by "customer_id"' if "customer_id" in kept else ""
         con.execute(
-            f'create table {_NEW}.{serving_schema}."{name}" as select {select_list} from {schema}."{name}"{where}',
+            f'create table {_NEW}.{serving_schema}."{name}" as '
+            f'select {select_list} from {schema}."{name}"{where}{order}',
             list(grant.row_filter_params),
         )
         rows = con.execute(f'select count(*) from {_NEW}.{serving_schema}."{name}"').fetchone()[0]
