@@ -61,17 +61,16 @@ stratified as (
     select
         *,
         coalesce(score, 0) as score_value,
-        segment_name is null as segment_missing,
-        coalesce(segment_name, '') as segment_key,
-        churn_risk_band is null as band_missing,
-        coalesce(churn_risk_band, '') as band_key
+        -- struct equality holds NULL fields equal, so "unknown" segment / band is one stratum
+        {'snapshot_id': snapshot_id, 'list_name': list_name, 'segment_name': segment_name,
+         'churn_risk_band': churn_risk_band} as stratum
     from action_lists
 
 ),
 
 control_scores as (
 
-    select distinct snapshot_id, list_name, segment_missing, segment_key, band_missing, band_key, score_value
+    select distinct stratum, score_value
     from stratified
     where not is_targeted
 
@@ -82,12 +81,7 @@ nearest_below as (
     select targeted.*, control_scores.score_value as below_score
     from (select * from stratified where is_targeted) as targeted
     asof left join control_scores
-        on targeted.snapshot_id = control_scores.snapshot_id
-        and targeted.list_name = control_scores.list_name
-        and targeted.segment_missing = control_scores.segment_missing
-        and targeted.segment_key = control_scores.segment_key
-        and targeted.band_missing = control_scores.band_missing
-        and targeted.band_key = control_scores.band_key
+        on targeted.stratum = control_scores.stratum
         and targeted.score_value >= control_scores.score_value
 
 ),
@@ -96,14 +90,9 @@ nearest_both as (
 
     select nearest_below.*, control_scores.score_value as above_score
     from nearest_below
-    asof left join (select *, -score_value as negated_score from control_scores) as control_scores
-        on nearest_below.snapshot_id = control_scores.snapshot_id
-        and nearest_below.list_name = control_scores.list_name
-        and nearest_below.segment_missing = control_scores.segment_missing
-        and nearest_below.segment_key = control_scores.segment_key
-        and nearest_below.band_missing = control_scores.band_missing
-        and nearest_below.band_key = control_scores.band_key
-        and -nearest_below.score_value >= control_scores.negated_score
+    asof left join control_scores
+        on nearest_below.stratum = control_scores.stratum
+        and nearest_below.score_value <= control_scores.score_value
 
 ),
 
@@ -133,12 +122,7 @@ matched_pairs as (
     from nearest_scores
     inner join stratified as controls
         on not controls.is_targeted
-        and controls.snapshot_id = nearest_scores.snapshot_id
-        and controls.list_name = nearest_scores.list_name
-        and controls.segment_missing = nearest_scores.segment_missing
-        and controls.segment_key = nearest_scores.segment_key
-        and controls.band_missing = nearest_scores.band_missing
-        and controls.band_key = nearest_scores.band_key
+        and controls.stratum = nearest_scores.stratum
         and controls.score_value = nearest_scores.control_score
     group by all
 
