@@ -3,8 +3,8 @@
 They are *adapter sources*: real-world formats a user points fundflow at (``FUNDFLOW_LANDING_DIR``
 = a folder holding ``online_retail/`` and / or ``cdnow/``), not part of the demo delivery. They
 are listed in ``ADAPTER_SOURCES`` (``specs.py``), apart from ``DEMO_SOURCES``: a demo warehouse
-has no such files, so whatever expects every source to be delivered iterates ``DEMO_SOURCES``. Their staging models read the raw tables through ``optional_source`` for the
-same reason.
+has no such files, so whatever expects every source to be delivered iterates ``DEMO_SOURCES``.
+Their staging models read the raw tables through ``optional_source`` for the same reason.
 
 Neither format is a plain CSV with a fixed header, so each spec brings its own record reader
 (``read_records``, called by the landing loader instead of its CSV / JSON Lines reader). A

@@ -9,10 +9,10 @@ address, a Luhn-valid card or account number) because the marts are full of long
 and hex digests that are not personal data; pseudonymous keys (hex digests) are skipped.
 
 Resident ID candidates start with a province code (GB/T 2260: 11-15, 21-23, … 65; 71, 81-83;
-9x for foreigners' permanent residence IDs) and are confirmed with the GB 11643 check digit (ISO 7064 MOD 11-2) and card
-candidates with Luhn, so a date-shaped record number is not mistaken for an ID. Names have no
-shape: ``known_names`` (the clear names the warehouse itself received, see
-``clear_names_in_warehouse``) are matched as whole values.
+9x for foreigners' permanent residence IDs) and are confirmed with the GB 11643 check digit
+(ISO 7064 MOD 11-2), card candidates with Luhn, so a date-shaped record number is not mistaken
+for an ID. Names have no shape: ``known_names`` (the clear names the warehouse itself received,
+see ``clear_names_in_warehouse``) are matched as whole values.
 """
 
 from __future__ import annotations
@@ -92,18 +92,7 @@ def resident_id_valid(value: str) -> bool:
 
 def _id_candidates(value: str) -> list[str]:
     """18-character runs of digits (last may be X): not the fraction of a number, not in a token."""
-    runs, current, in_token, previous = [], "", False, ""
-    for char in value + " ":
-        if (char.isascii() and char.isdigit()) or (char in "Xx" and len(current) == 17):
-            if not current:
-                in_token = previous == "." or (previous.isascii() and previous.isalpha())
-            current += char
-        else:
-            if len(current) == 18 and not in_token and not (char.isascii() and char.isalpha()):
-                runs.append(current)
-            current = ""
-        previous = char
-    return runs
+    return _digit_runs(value, 18, 18, check_char="Xx")
 
 
 def _mask(value: str) -> str:
@@ -195,12 +184,13 @@ def clear_names_in_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(names)
 
 
-def _digit_runs(value: str, shortest: int, longest: int) -> list[str]:
-    """Runs of ASCII digits of the given lengths, leaving out fractions (a run after a '.') and
-    runs inside an alphanumeric token (an ASCII letter on either side)."""
+def _digit_runs(value: str, shortest: int, longest: int, check_char: str = "") -> list[str]:
+    """Runs of ASCII digits of the given lengths (the last may be one of ``check_char``, as in an
+    ID's X), leaving out fractions (a run after a '.') and runs inside an alphanumeric token (an
+    ASCII letter on either side)."""
     runs, current, in_token, previous = [], "", False, ""
     for char in value + " ":
-        if char.isdigit() and char.isascii():
+        if (char.isascii() and char.isdigit()) or (char in check_char and len(current) == longest - 1):
             if not current:
                 in_token = previous == "." or (previous.isascii() and previous.isalpha())
             current += char
