@@ -9,11 +9,28 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import joblib
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from warehouse.settings import DBT_PROJECT_DIR
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query's rows as a DataFrame, through Arrow: ``.df()`` builds a Python object per string
+    value, which at 100k customers made reading the risk rules' 4.4M flows 11.1 s instead of
+    2.6 s. Types come out as ``.df()`` gives them (DECIMAL as float64, DATE as datetime64), so
+    models see the same input either way."""
+    table = con.sql(sql).to_arrow_table()
+    fields = [
+        field.with_type(pa.float64()) if pa.types.is_decimal(field.type)
+        else field.with_type(pa.timestamp("us")) if pa.types.is_date(field.type)
+        else field
+        for field in table.schema
+    ]
+    return table.cast(pa.schema(fields)).to_pandas()
 
 
 def write_result(con, table: str, frame: pd.DataFrame, model_version: str, trained_at: datetime) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from ml.risk_flags import OUTPUT_COLUMNS, RiskRules, flag_risky_flows
+from ml.risk_flags import OUTPUT_COLUMNS, RiskRules, flag_risky_flows, rule_input_sql
 
 UTC8 = pd.Timedelta(hours=8)
 
@@ -151,3 +152,35 @@ def test_duplicate_flow_ids_are_a_clear_error(book) -> None:
     salary = book[book["category"] == "salary"].iloc[[0]]
     with pytest.raises(ValueError, match="flow_id must be unique"):
         flag_risky_flows(pd.concat([book, salary], ignore_index=True))
+
+
+def _prefiltered(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    with duckdb.connect() as con:
+        con.register("flows", frame)
+        rows_sql, screened_sql = rule_input_sql("flows")
+        return con.sql(rows_sql).df(), con.execute(screened_sql).fetchall()[0][0]
+
+
+def test_flows_filtered_in_sql_give_the_same_flags(book) -> None:
+    # A customer whose history starts with a salary (a flow no rule reads) and who, six weeks
+    # later, pays three new persons in one day: a burst only because the history started before.
+    late = Book()
+    late.add("C900", "2025-01-05 10:00", "in", 12_000.0, "salary", "bank", "EMPLOYER")
+    for i, cp in enumerate(("N1", "N2", "N3")):
+        late.add("C900", f"2025-02-20 1{i}:00", "out", 20_000.0, cp=cp)
+    frame = pd.concat([book, late.frame().assign(flow_id=lambda f: "L" + f["flow_id"])], ignore_index=True)
+    frame.loc[frame.index[:5], "is_echo"] = True  # echoes and internal transfers are not screened
+    frame.loc[frame.index[5:9], "is_internal_transfer"] = True
+    whole = flag_risky_flows(frame)
+    rows, screened = _prefiltered(frame)
+    # Salaries stay in the database, but for a customer's first flow; echoes and internal transfers too.
+    assert 0 < (rows["category"] == "salary").sum() <= rows["customer_id"].nunique() < (frame["category"] == "salary").sum()
+    assert not set(rows["flow_id"]) & set(frame["flow_id"].iloc[:9])
+    assert screened == whole.summary["flows_screened"] == len(frame) - 9
+    filtered = flag_risky_flows(rows, flows_screened=screened)
+    pd.testing.assert_frame_equal(filtered.flags, whole.flags, check_dtype=False)
+    assert filtered.summary == whole.summary
+    assert "LF000001" in set(whole.flags["flow_id"])
+    # Without each customer's first flow the burst would be missed: the filter must keep it.
+    no_history = rows[rows["category"] != "salary"]
+    assert "LF000001" not in set(flag_risky_flows(no_history).flags["flow_id"])

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 import dagster as dg
 from ml.forecast import forecast_flow_groups
-from ml.risk_flags import RiskRules, flag_risky_flows
+from ml.risk_flags import RiskRules, flag_risky_flows, rule_input_sql
 from ml.segmentation import INPUT_COLUMNS, segment_customers
-from orchestration.ml_io import save_artifact, write_result
+from orchestration.ml_io import read_frame, save_artifact, write_result
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 SEGMENTS_KEY = dg.AssetKey(["ml", "customer_segments"])
@@ -151,7 +151,7 @@ def monthly_flow_forecast(context: dg.AssetExecutionContext, warehouse: Warehous
     settings = warehouse.settings
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
-        monthly = con.execute(MONTHLY_FLOWS_SQL).df()
+        monthly = read_frame(con, MONTHLY_FLOWS_SQL)
         segments = con.execute("select customer_id, segment_name from ml.customer_segments").df()
         key_accounts, key_account_source = key_account_ids(con)
         result = forecast_flow_groups(monthly, segments=segments, key_accounts=key_accounts)
@@ -194,12 +194,11 @@ def risk_flags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     settings = warehouse.settings
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
-        flows = con.execute(
-            """select flow_id, customer_id, flow_ts, direction, amount_cny, category, counterparty_type,
-                      counterparty_id, is_internal_transfer, is_echo
-               from marts.fct_fund_flows"""
-        ).df()
-        result = flag_risky_flows(flows, RiskRules(currency=settings.reporting_currency))
+        # Filtered in DuckDB to the flows a rule reads (about half): same flags, a third of the time.
+        rows_sql, screened_sql = rule_input_sql("marts.fct_fund_flows")
+        flows_screened = con.execute(screened_sql).fetchall()[0][0]
+        flows = read_frame(con, rows_sql)
+        result = flag_risky_flows(flows, RiskRules(currency=settings.reporting_currency), flows_screened=flows_screened)
         write_result(con, "risk_flags", result.flags, result.model_version, trained_at)
     artifact = save_artifact(settings.models_dir, "risk_flags", result.model_version, result.rules)
     return dg.MaterializeResult(

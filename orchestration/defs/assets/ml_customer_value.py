@@ -17,7 +17,7 @@ from ml.churn import churn_risk as score_churn_risk
 from ml.clv import customer_lifetime_value
 from ml.spend_drivers import spend_drivers as fit_spend_drivers
 from orchestration.defs.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
-from orchestration.ml_io import dbt_project_var, save_artifact, write_result
+from orchestration.ml_io import dbt_project_var, read_frame, save_artifact, write_result
 
 CLV_KEY = dg.AssetKey(["ml", "customer_clv"])
 CHURN_KEY = dg.AssetKey(["ml", "churn_risk"])
@@ -66,7 +66,7 @@ def customer_clv(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
         as_of = _as_of(con)
-        transactions = con.execute(CLV_TRANSACTIONS_SQL).df()
+        transactions = read_frame(con, CLV_TRANSACTIONS_SQL)
         customers = con.execute("select customer_id from marts.mart_customer_features").df()["customer_id"]
         result = customer_lifetime_value(transactions, as_of, customers=customers)
         write_result(con, "customer_clv", result.customers, result.model_version, trained_at)
@@ -98,7 +98,7 @@ def churn_risk(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
     trained_at = datetime.now(timezone.utc)
     with warehouse.connect() as con:
         as_of = _as_of(con)
-        flows = con.execute(CHURN_FLOWS_SQL).df()
+        flows = read_frame(con, CHURN_FLOWS_SQL)
         customers = con.execute("select customer_id from marts.mart_customer_features").df()["customer_id"]
         # Features use the days before the cutoff, so the as-of day itself is included: cutoff = as_of + 1.
         result = score_churn_risk(flows, as_of + timedelta(days=1), customers=customers,
