@@ -15,7 +15,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from ml.forecast import backtest_metrics, forecast_flow_groups
-from ml.risk_flags import RULES, RiskRules, flag_risky_flows
+from ml.risk_flags import RULES, RiskRules, flag_risky_flows, rule_input_sql
 from ml.segmentation import INPUT_COLUMNS, segment_customers
 from orchestration.defs.assets.ml import MONTHLY_FLOWS_SQL, key_account_ids
 
@@ -165,6 +165,16 @@ def test_risk_flags_find_the_planted_anomalies(fund_flows, flows_truth) -> None:
     # Every planted kind is caught by some rule.
     caught = set(types["planted"].dropna())
     assert caught == set(flows_truth["anomaly_type"].dropna()), caught
+
+
+def test_flows_filtered_in_the_warehouse_give_the_same_flags(quality_world, fund_flows) -> None:
+    # The Dagster asset hands the rules only what rule_input_sql selects from the fact.
+    rows_sql, screened_sql = rule_input_sql("marts.fct_fund_flows")
+    rows, screened = quality_world.df(rows_sql), int(quality_world.df(screened_sql).iloc[0, 0])
+    assert len(rows) < len(fund_flows)
+    filtered, whole = flag_risky_flows(rows, flows_screened=screened), flag_risky_flows(fund_flows)
+    pd.testing.assert_frame_equal(filtered.flags, whole.flags, check_dtype=False)
+    assert filtered.summary == whole.summary
 
 
 def test_every_flag_has_a_readable_reason(fund_flows) -> None:
