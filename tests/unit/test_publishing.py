@@ -288,3 +288,16 @@ def test_forecast_vs_actual_follows_the_forecast_to_scopes_when_it_has_them(tmp_
     # c1: 100 + 70, c2: 50; only the forecast key account (c1) gets its own actuals
     assert inflow == {"total:all": 220.0, "segment:Salaried": 170.0, "segment:Affluent": 50.0, "key_account:c1": 170.0}
     assert forecasts == 12
+
+
+def test_the_guard_finds_known_names_as_whole_values_padded_or_not() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """create table t as select * from (values
+             ('张三', 'plain', '张三丰'),
+             ('plain', ' 张三  ', '张*'),
+             ('plain', 'plain', '回访张三')) v("exact", "it's padded", substring_only)"""
+    )
+    findings = {(f.column, f.kind, f.rows) for f in find_clear_pii(con, "memory", ("main",), known_names=["张三", " "])}
+    # A name inside longer text is not a whole-value match (names have no shape to search for).
+    assert findings == {("exact", "a clear name", 1), ("it's padded", "a clear name", 1)}
