@@ -111,7 +111,14 @@ def test_the_refresh_produces_the_report_and_the_action_lists(refreshed_home) ->
 
 def _render_and_check(browser, report: Path, name: str) -> list[dict]:
     """Open ``report``; assert no script error, nothing fetched, every chart drawn; keep a screenshot."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
     browser.get(report.as_uri())
+    # The navigation can return before a large page is parsed: once in CI the charts read as none
+    # while the screenshot taken after showed them. Read the page only once it is this report,
+    # loaded in full (the checks below then judge what it drew, not how early they looked).
+    WebDriverWait(browser, 120).until(lambda driver: driver.execute_script(
+        "return document.URL === arguments[0] && document.readyState === 'complete'", report.as_uri()))
     charts = browser.execute_script(_CHART_STATE_JS)
     errors = browser.execute_script("return window.__reportErrors")
     console = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
