@@ -78,7 +78,8 @@ def load_view_specs(directory: Path = VIEWS_DIR) -> list[ViewSpec]:
     return specs
 
 
-def _quote(text: str) -> str:
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal (for DDL and labels, where a parameter cannot go)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -123,7 +124,7 @@ def create_bi_views(
         # Unqualified schema names in the SQL (main.x, ml.x) bind inside the view's own
         # catalog, so the view works under whatever name a reader attaches the file.
         con.execute(f"create or replace view {target} as\n{usable[0].sql}")
-        con.execute(f"comment on view {target} is {_quote(spec.description.comment())}")
+        con.execute(f"comment on view {target} is {sql_string(spec.description.comment())}")
         columns = tuple(
             name
             for (name,) in con.execute(
@@ -135,7 +136,7 @@ def create_bi_views(
         undocumented = tuple(c for c in columns if c not in spec.column_docs)
         for column in columns:
             if column in spec.column_docs:
-                con.execute(f'comment on column {target}."{column}" is {_quote(spec.column_docs[column].comment())}')
+                con.execute(f'comment on column {target}."{column}" is {sql_string(spec.column_docs[column].comment())}')
         if undocumented:
             log.warning("BI view %s.%s: columns without documentation: %s", BI_SCHEMA, spec.name, undocumented)
         outcomes.append(ViewOutcome(spec.name, "created", None, columns, undocumented))

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from warehouse.serving.bi_views import sql_string
+
 # RE2 (DuckDB) has no look-around: boundaries are spelled as (^|[^0-9A-Za-z.]) ... ([^0-9A-Za-z]|$).
 # A run right after a decimal point is the fraction of a number (a probability or an amount
 # exported as text, 0.13984568871234), never an identifier; a run followed by ".0" still counts
@@ -97,10 +99,6 @@ def _id_candidates(value: str) -> list[str]:
     return _digit_runs(value, 18, 18, check_char="Xx")
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _mask(value: str) -> str:
     return value[:3] + "*" * max(len(value) - 5, 1) + value[-2:] if len(value) > 5 else "*" * len(value)
 
@@ -160,7 +158,7 @@ def _scan_tables(
         # One scan per column, unioned: DuckDB reads a column at a time, and an unpivot of every
         # text column of a 10M-row table cost more than the checks.
         candidates = " union all ".join(
-            f"""select {_sql_literal(column)} as column_name, v
+            f"""select {sql_string(column)} as column_name, v
                 from (select cast("{column}" as varchar) as v from "{catalog}"."{schema}"."{table}")
                 where (regexp_matches(v, $1) and not regexp_full_match(v, '{_PSEUDONYMOUS_KEY}'))
                    or {is_known_name}"""
