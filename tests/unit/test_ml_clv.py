@@ -7,6 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy import optimize
+
+from ml import clv
 from ml.clv import (
     BgNbdParams,
     customer_lifetime_value,
@@ -41,6 +44,13 @@ def simulate_bgnbd(n: int, T: float, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["frequency", "recency", "T"])
 
 
+def simulate_gamma_gamma(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 12, n)
+    nu = rng.gamma(TRUE_GG["q"], 1 / TRUE_GG["v"], n)
+    return x.astype(float), np.array([rng.gamma(TRUE_GG["p"], 1 / nu[i], x[i]).mean() for i in range(n)])
+
+
 def test_bgnbd_recovers_simulated_parameters() -> None:
     data = simulate_bgnbd(6000, T=52.0, seed=3)
     fitted = fit_bgnbd(data["frequency"], data["recency"], data["T"])
@@ -50,14 +60,51 @@ def test_bgnbd_recovers_simulated_parameters() -> None:
 
 
 def test_gamma_gamma_recovers_simulated_parameters() -> None:
-    rng = np.random.default_rng(5)
-    n = 4000
-    x = rng.integers(1, 12, n)
-    nu = rng.gamma(TRUE_GG["q"], 1 / TRUE_GG["v"], n)  # per-customer rate of the value gamma
-    zbar = np.array([rng.gamma(TRUE_GG["p"], 1 / nu[i], x[i]).mean() for i in range(n)])
+    x, zbar = simulate_gamma_gamma(4000, seed=5)
     fitted = fit_gamma_gamma(x, zbar)
+    assert fitted.converged
     for name, true in TRUE_GG.items():
         assert getattr(fitted, name) == pytest.approx(true, rel=0.15), name
+
+
+def test_exact_gradients_agree_with_finite_differences() -> None:
+    bg = simulate_bgnbd(800, T=52.0, seed=7)
+    x, t_x, big_t = (bg[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    gg_x, zbar = simulate_gamma_gamma(800, seed=7)
+    for log_params in (np.log([0.5, 3.0, 0.7, 2.0]), np.log([1.0, 1.0, 1.0, 1.0])):
+        numeric = optimize.approx_fprime(log_params, lambda lp: clv.bgnbd_log_likelihood(np.exp(lp), x, t_x, big_t).sum(), 1e-7)
+        assert clv._bgnbd_log_gradient(np.exp(log_params), x, t_x, big_t) == pytest.approx(numeric, rel=1e-4, abs=1e-3)
+    log_params = np.log([2.0, 3.0, 15.0])
+    numeric = optimize.approx_fprime(log_params, lambda lp: clv.gamma_gamma_log_likelihood(np.exp(lp), gg_x, zbar).sum(), 1e-7)
+    assert clv._gamma_gamma_log_gradient(np.exp(log_params), gg_x, zbar) == pytest.approx(numeric, rel=1e-4, abs=1e-3)
+
+
+def test_fits_do_not_depend_on_the_customers_order() -> None:
+    # The Online Retail fit once came back converged=False or not depending on the row order.
+    bg = simulate_bgnbd(3000, T=52.0, seed=11)
+    gg_x, zbar = simulate_gamma_gamma(3000, seed=11)
+    fits = []
+    for seed in range(5):
+        order = np.random.default_rng(seed).permutation(3000)
+        b = fit_bgnbd(*(bg[c].to_numpy()[order] for c in ("frequency", "recency", "T")))
+        g = fit_gamma_gamma(gg_x[order], zbar[order])
+        assert b.converged and g.converged
+        fits.append([b.r, b.alpha, b.a, b.b, g.p, g.q, g.v])
+    fits = np.array(fits)
+    assert np.max(np.abs(fits / fits[0] - 1)) < 1e-6
+
+
+def test_a_fit_stopped_before_the_optimum_is_not_converged() -> None:
+    gg_x, zbar = simulate_gamma_gamma(2000, seed=5)
+
+    def fit(max_iterations: int) -> bool:
+        return clv._maximise(
+            lambda params: clv.gamma_gamma_log_likelihood(params, gg_x, zbar).sum(),
+            lambda params: clv._gamma_gamma_log_gradient(params, gg_x, zbar),
+            np.array([1.0, 1.0, zbar.mean()]), len(zbar), max_iterations=max_iterations,
+        )[2]
+
+    assert not fit(5) and fit(2000)
 
 
 def test_rfm_summary_counts_days_in_weeks() -> None:
