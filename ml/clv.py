@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import optimize, special
 
 MODEL_NAME = "clv-bgnbd-gg"
-MODEL_REVISION = "v1"
+MODEL_REVISION = "v2"  # v2: exact gradients, stationarity as the convergence test
 DAYS_PER_WEEK = 7.0
 HORIZON_WEEKS = 52.0
 MAX_FIT_CUSTOMERS = 20_000

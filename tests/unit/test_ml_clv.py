@@ -145,7 +145,7 @@ def test_customer_lifetime_value_covers_every_customer() -> None:
     assert len(frame) == 201 and frame.loc["never", "clv_12m_cny"] == 0
     assert (frame["clv_12m_cny"] >= 0).all() and frame["probability_alive"].between(0, 1).all()
     assert result.metrics["holdout_predicted_transactions"] > 0
-    assert result.model_version.startswith("clv-bgnbd-gg-v1-")
+    assert result.model_version.startswith("clv-bgnbd-gg-v2-")
 
 
 def test_bad_input_is_refused() -> None:
