@@ -1,7 +1,8 @@
 """Monthly fund-flow forecast: inflow, outflow and net, total / per segment / per key account.
 
-Input: ``marts.mart_customer_monthly``-shaped rows (customer_id, month, source_channel, category,
-inflow_cny, outflow_cny, net_cny, flow_count), summed to one value per month, group and series.
+Input: rows of customer_id, month, inflow_cny, outflow_cny, net_cny at the grain of customer ×
+month or finer (``marts.mart_customer_monthly`` is customer × month × channel × category), summed
+to one value per month, group and series.
 The asset feeds it the mart's outlier-excluded sums, so model and baseline see the same series.
 
 Method: per series, the mean of two forecasts:
@@ -69,7 +70,7 @@ SPRING_FESTIVAL_MONTHS = (0, 1)  # January, February (month number % 12)
 # The backtest's training window must hold a full year plus months to measure the error on:
 # 12 + 3 held out + 3 spare.
 MIN_HISTORY_MONTHS = SEASON + BACKTEST_MONTHS + 3
-REQUIRED_COLUMNS = ("customer_id", "month", "source_channel", "category", "inflow_cny", "outflow_cny", "net_cny", "flow_count")
+REQUIRED_COLUMNS = ("customer_id", "month", "inflow_cny", "outflow_cny", "net_cny")
 _SOURCE_COLUMNS = {"inflow": "inflow_cny", "outflow": "outflow_cny", "net": "net_cny"}
 
 
@@ -105,7 +106,7 @@ def _parse(monthly: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Validated month starts and inflow / outflow / net amounts (columns named by series)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in monthly.columns]
     if missing:
-        raise ValueError(f"forecast_monthly_flows needs columns {missing} of marts.mart_customer_monthly")
+        raise ValueError(f"the flow forecast needs columns {missing} (customer_id, month and the sums of marts.mart_customer_monthly)")
     if monthly.empty:
         raise ValueError("no monthly flows to forecast: the input is empty")
     months = pd.to_datetime(monthly["month"], errors="coerce")
