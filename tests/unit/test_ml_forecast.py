@@ -193,7 +193,6 @@ def test_grouped_forecast_has_total_segments_and_key_accounts() -> None:
     np.testing.assert_allclose(ahead["segment"], ahead["total"], rtol=1e-6)
 
 
-
 def test_rows_summed_per_customer_and_month_give_the_same_forecast() -> None:
     # The asset sums the mart's channel × category rows per customer and month in DuckDB.
     monthly = customer_monthly()
@@ -204,6 +203,7 @@ def test_rows_summed_per_customer_and_month_give_the_same_forecast() -> None:
     np.testing.assert_allclose(coarse.forecast["forecast"], fine.forecast["forecast"], rtol=1e-9)
     np.testing.assert_allclose(coarse.backtest["forecast"], fine.backtest["forecast"], rtol=1e-9)
     assert coarse.metrics == pytest.approx(fine.metrics, rel=1e-9)
+
 
 def test_rolling_backtest_refits_at_each_origin() -> None:
     result = forecast_flow_groups(customer_monthly(), horizon=6)
