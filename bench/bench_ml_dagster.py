@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 import dagster as dg  # noqa: E402
 
+from bench.bench_refresh import step_times  # noqa: E402
 from orchestration.definitions import defs as load_definitions  # noqa: E402
 
 
@@ -36,21 +37,14 @@ def main() -> None:
         subprocess.run(["sync"], check=True)
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     job = load_definitions().resolve_implicit_global_asset_job_def()
-    ml_keys = {key for key in job.asset_layer.asset_graph.get_all_asset_keys() if key.path[0] == "ml"}
+    ml_keys = dg.AssetSelection.groups("ml").resolve(job.asset_layer.asset_graph)
     subset = job.get_subset(asset_selection=ml_keys, asset_check_selection=set())
     instance = dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
     result = subset.execute_in_process(instance=instance, raise_on_error=True)
     wall = time.perf_counter() - started
-    step_starts: dict[str, float] = {}
-    for record in instance.all_logs(result.run_id):
-        event = record.dagster_event
-        if event is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            step_starts[event.step_key] = record.timestamp
-        elif event.event_type_value == "STEP_SUCCESS":
-            print(f"step_seconds[{event.step_key}]={record.timestamp - step_starts[event.step_key]:.1f}")
+    for step in step_times(instance, result.run_id):
+        print(f"step_seconds[{step['step']}]={step['seconds']:.1f}")
     print(f"assets={','.join(sorted(key.to_user_string() for key in ml_keys))}")
     print(f"job_wall_seconds={wall:.1f}")
     print(f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")

@@ -218,16 +218,13 @@ def floor(home: Path) -> dict:
 
 # ---------------------------------------------------------------- stages 3-4: the Dagster job
 
-def run_stages(home: Path, since: float) -> tuple[list[dict], list[dict]]:
-    """Per-step wall times of the newest Dagster run, and per-model dbt times of the invocations since ``since``."""
-    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+def step_times(instance, run_id: str) -> list[dict]:
+    """Wall seconds and outcome of each step of one Dagster run, from its start and end events."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
-    run = instance.get_runs(limit=1)[0]
     starts, steps = {}, []
     records = instance.get_records_for_run(
-        run.run_id,
+        run_id,
         of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE},
         limit=100_000,
     ).records
@@ -239,6 +236,16 @@ def run_stages(home: Path, since: float) -> tuple[list[dict], list[dict]]:
         else:
             steps.append({"step": event.step_key, "seconds": round(entry.timestamp - starts.get(event.step_key, entry.timestamp), 2),
                           "status": "success" if event.event_type == dg.DagsterEventType.STEP_SUCCESS else "failure"})
+    return steps
+
+
+def run_stages(home: Path, since: float) -> tuple[list[dict], list[dict]]:
+    """Per-step wall times of the newest Dagster run, and per-model dbt times of the invocations since ``since``."""
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    steps = step_times(instance, instance.get_runs(limit=1)[0].run_id)
     models = []
     for results in (ROOT / "dbt_project" / "target").rglob("run_results.json"):
         if results.stat().st_mtime < since:
